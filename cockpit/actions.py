@@ -1,0 +1,559 @@
+"""The one action layer: every change the engineer makes goes through here.
+
+The UI asks for confirmation first; then an action here checks read-only mode,
+records the attempt in the audit log, calls the backend, writes a timeline event
+(who, what, target, result, the ids the backend returned and a snapshot of what
+the engineer saw) on the current incident or, when none is open, on the shift log,
+records the outcome and returns an ActionResult for the notification.
+
+A failing backend call changes nothing locally and comes back as a failed
+ActionResult with a clear one-line message; it never raises into the UI.
+Outbound writes that must not be lost (customer updates, pages) go through the
+outbox: stored first, sent after, retried, never sent twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cockpit.backends.base import (
+    AlertSource,
+    BackendError,
+    Broker,
+    Cluster,
+    Pager,
+    StatusPage,
+)
+from cockpit.clock import Clock
+from cockpit.config import Identity
+from cockpit.domain import (
+    ActionResult,
+    AlertGroup,
+    CustomerUpdate,
+    Escalation,
+    EventKind,
+    Incident,
+    IncidentStatus,
+    PodHealth,
+    QueueDepth,
+    QueueMessage,
+    RestartMode,
+    Severity,
+    TimelineEvent,
+)
+from cockpit.incident.outbox import customer_update_payload, escalation_payload
+from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore
+from cockpit.live import LiveState
+
+if TYPE_CHECKING:
+    from cockpit.incident.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class Auditor(Protocol):
+    def record(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        outcome: str,
+        ids: dict[str, str] | None = None,
+        detail: str = "",
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action the engineer can take: its key, what it does, and whether it writes."""
+
+    id: str
+    key: str
+    description: str
+    writes: bool  # writes anywhere outside the cockpit's own view: refused when read-only
+    panel: str = ""  # alerts / incident / pods / queues, "" for anywhere
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "ack", "a", "Acknowledge the selected alert group (a short silence)", True, "alerts"
+    ),
+    ActionSpec("unack", "A", "Remove the acknowledgement (expire the silence)", True, "alerts"),
+    ActionSpec("declare", "i", "Declare an incident (prefilled from the selected alert)", True),
+    ActionSpec("customer_update", "u", "Post a customer update to the status page", True),
+    ActionSpec("escalate", "e", "Escalate to a developer team (page them)", True),
+    ActionSpec("note", "n", "Add a note to the incident timeline", True),
+    ActionSpec("set_status", "s", "Change the incident status / resolve it", True, "incident"),
+    ActionSpec("set_severity", "v", "Change the incident severity", True, "incident"),
+    ActionSpec("set_commander", "c", "Change the incident commander", True, "incident"),
+    ActionSpec("postmortem", "P", "Write the post-mortem draft to a file", False, "incident"),
+    ActionSpec("restart", "r", "Restart the selected pod", True, "pods"),
+    ActionSpec("logs", "l", "Show the selected pod's logs", False, "pods"),
+    ActionSpec("messages", "m", "Show the messages at the head of the queue", False, "queues"),
+    ActionSpec("quarantine", "d", "Quarantine the selected message", True, "queues"),
+)
+WRITE_ACTIONS = frozenset(a.id for a in ACTIONS if a.writes)
+
+
+class Actions:
+    def __init__(
+        self,
+        *,
+        store: IncidentStore,
+        identity: Identity,
+        clock: Clock,
+        live: LiveState,
+        alerts: AlertSource | None = None,
+        cluster: Cluster | None = None,
+        broker: Broker | None = None,
+        statuspage: StatusPage | None = None,
+        pager: Pager | None = None,
+        outbox: Outbox | None = None,
+        audit: Auditor | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.store = store
+        self.identity = identity
+        self.clock = clock
+        self.live = live
+        self.alerts = alerts
+        self.cluster = cluster
+        self.broker = broker
+        self.statuspage = statuspage
+        self.pager = pager
+        self.outbox = outbox
+        self.audit = audit
+        self.read_only = read_only
+        self.listeners: list[Callable[[TimelineEvent], None]] = []
+
+    # ----------------------------------------------------------------- helpers
+
+    @property
+    def actor(self) -> str:
+        return self.identity.name
+
+    def allowed(self, action_id: str) -> bool:
+        return not (self.read_only and action_id in WRITE_ACTIONS)
+
+    def current_incident(self) -> Incident | None:
+        return self.store.current_incident()
+
+    def record(
+        self,
+        kind: EventKind,
+        source: str,
+        summary: str,
+        details: dict[str, Any] | None = None,
+        *,
+        incident_id: str | None = None,
+        evidence: bool = True,
+    ) -> TimelineEvent:
+        """Commit a timeline event (before anything shows it) and tell the listeners."""
+        incident = self.current_incident()
+        data = dict(details or {})
+        if evidence:
+            data.setdefault("evidence", self.live.evidence())
+        event = self.store.add_event(
+            TimelineEvent(
+                at=self.clock.now(),
+                kind=kind,
+                source=source,
+                actor=self.actor,
+                summary=summary,
+                details=data,
+                incident_id=incident_id or (incident.id if incident else None),
+            )
+        )
+        for listener in self.listeners:
+            listener(event)
+        return event
+
+    def _audit(
+        self, action: str, target: str, outcome: str, ids: dict[str, str] | None = None
+    ) -> None:
+        if self.audit is None:
+            return
+        try:
+            self.audit.record(self.actor, action, target, outcome, ids or {})
+        except OSError as exc:  # a full disk must not hide the action's outcome
+            log.error("audit log write failed: %s", exc)
+
+    async def _run(
+        self,
+        action: str,
+        target: str,
+        call: Callable[[], Awaitable[ActionResult]],
+        *,
+        kind: EventKind,
+        source: str,
+        details: dict[str, Any] | None = None,
+    ) -> ActionResult:
+        """Read-only check, audit, backend call, timeline event, audit: every write's path."""
+        if not self.allowed(action):
+            self._audit(action, target, "refused", {"reason": "read-only"})
+            return ActionResult.failure(f"read-only mode: {action} is disabled")
+        self._audit(action, target, "attempt")
+        try:
+            result = await call()
+        except BackendError as exc:
+            result = ActionResult.failure(f"{action} {target} failed: {exc}")
+        except Exception as exc:  # an unexpected bug must not take the screen down
+            log.exception("action %s failed", action)
+            result = ActionResult.failure(f"{action} {target} failed: {type(exc).__name__}")
+        if result.ok:
+            data = {"target": target, "ids": dict(result.ids), **(details or {})}
+            self.record(kind, source, result.message, data)
+        self._audit(action, target, "ok" if result.ok else "failed", dict(result.ids))
+        return result
+
+    # ----------------------------------------------------------------- alerts
+
+    def ack_comment(self, note: str) -> str:
+        incident = self.current_incident()
+        text = "ACK!"
+        if note.strip():
+            text += " " + note.strip()
+        if incident:
+            text += f" (incident {incident.id})"
+        return text
+
+    async def ack(self, group: AlertGroup, duration: timedelta, note: str = "") -> ActionResult:
+        source = self.alerts
+        if source is None:
+            return ActionResult.failure("alerts are not configured")
+        comment = self.ack_comment(note)
+
+        async def call() -> ActionResult:
+            silence = await source.ack(group, duration=duration, author=self.actor, comment=comment)
+            return ActionResult.success(
+                f"Acknowledged {group.name} until {silence.ends_at:%H:%M} UTC "
+                f"(silence {silence.id})",
+                silence_id=silence.id,
+            )
+
+        return await self._run(
+            "ack",
+            group.name,
+            call,
+            kind=EventKind.ACK,
+            source="alertmanager",
+            details={"matchers": group.common_labels, "duration_s": duration.total_seconds()},
+        )
+
+    async def unack(self, group: AlertGroup) -> ActionResult:
+        source = self.alerts
+        if source is None:
+            return ActionResult.failure("alerts are not configured")
+        if group.ack is None:
+            return ActionResult.failure(f"{group.name} is not acknowledged")
+        silence_id = group.ack.id
+
+        async def call() -> ActionResult:
+            await source.unack(silence_id)
+            return ActionResult.success(
+                f"Removed the ack of {group.name} (silence {silence_id} expired)",
+                silence_id=silence_id,
+            )
+
+        return await self._run(
+            "unack",
+            group.name,
+            call,
+            kind=EventKind.UNACK,
+            source="alertmanager",
+            details={"matchers": group.common_labels},
+        )
+
+    # ----------------------------------------------------------------- incident lifecycle
+
+    async def declare(
+        self, title: str, severity: Severity, commander: str = "", components: tuple[str, ...] = ()
+    ) -> ActionResult:
+        if not self.allowed("declare"):
+            self._audit("declare", title, "refused", {"reason": "read-only"})
+            return ActionResult.failure("read-only mode: declare is disabled")
+        title = title.strip()
+        if not title:
+            return ActionResult.failure("an incident needs a title")
+        existing = self.current_incident()
+        if existing:
+            return ActionResult.failure(
+                f"{existing.id} is still open: resolve it before declaring another"
+            )
+        now = self.clock.now()
+        incident = self.store.create_incident(
+            Incident(
+                id=self.store.next_incident_id(now),
+                title=title,
+                severity=severity,
+                status=IncidentStatus.INVESTIGATING,
+                commander=commander.strip() or self.actor,
+                started_at=now,
+                components=components,
+            )
+        )
+        self._audit("declare", incident.id, "attempt")
+        # what happened just before the declaration belongs to the incident
+        adopted = self.store.adopt_shift_log(incident.id, now - SHIFT_LOG_ADOPTION_WINDOW)
+        self.record(
+            EventKind.DECLARED,
+            "cockpit",
+            f"Declared {incident.id} {severity.value}: {title} (commander {incident.commander})",
+            {"adopted_events": adopted},
+            incident_id=incident.id,
+        )
+        self._audit("declare", incident.id, "ok", {"incident": incident.id})
+        return ActionResult.success(f"Declared {incident.id}: {title}", incident=incident.id)
+
+    async def note(self, text: str) -> ActionResult:
+        if not self.allowed("note"):
+            self._audit("note", "timeline", "refused", {"reason": "read-only"})
+            return ActionResult.failure("read-only mode: notes are disabled")
+        text = text.strip()
+        if not text:
+            return ActionResult.failure("the note is empty")
+        event = self.record(EventKind.NOTE, "cockpit", text)
+        where = event.incident_id or "the shift log"
+        self._audit("note", where, "ok")
+        return ActionResult.success(f"Note added to {where}")
+
+    async def _change(
+        self, action: str, change: dict[str, Any], kind: EventKind, summary: str
+    ) -> ActionResult:
+        if not self.allowed(action):
+            self._audit(action, "incident", "refused", {"reason": "read-only"})
+            return ActionResult.failure(f"read-only mode: {action} is disabled")
+        incident = self.current_incident()
+        if incident is None:
+            return ActionResult.failure("no incident is open")
+        self._audit(action, incident.id, "attempt")
+        updated = self.store.update_incident(dataclasses.replace(incident, **change))
+        self.record(kind, "cockpit", summary.format(id=updated.id), incident_id=updated.id)
+        self._audit(action, incident.id, "ok")
+        return ActionResult.success(summary.format(id=updated.id), incident=updated.id)
+
+    async def set_status(self, status: IncidentStatus) -> ActionResult:
+        change: dict[str, Any] = {"status": status}
+        if status is IncidentStatus.RESOLVED:
+            change["resolved_at"] = self.clock.now()
+            return await self._change("set_status", change, EventKind.RESOLVED, "{id} resolved")
+        return await self._change(
+            "set_status", change, EventKind.STATUS, f"{{id}} status: {status.value}"
+        )
+
+    async def set_severity(self, severity: Severity) -> ActionResult:
+        return await self._change(
+            "set_severity",
+            {"severity": severity},
+            EventKind.SEVERITY,
+            f"{{id}} severity: {severity.value}",
+        )
+
+    async def set_commander(self, commander: str) -> ActionResult:
+        commander = commander.strip()
+        if not commander:
+            return ActionResult.failure("the commander needs a name")
+        return await self._change(
+            "set_commander",
+            {"commander": commander},
+            EventKind.COMMANDER,
+            f"{{id}} commander: {commander}",
+        )
+
+    def latest_note(self, incident_id: str | None) -> str:
+        for event in self.store.timeline(incident_id, limit=200):
+            if event.kind is EventKind.NOTE:
+                return event.summary
+        return ""
+
+    # ----------------------------------------------------------------- outbound
+
+    def escalation_for(self, team: str, summary: str = "") -> Escalation:
+        incident = self.current_incident()
+        incident_id = incident.id if incident else "no-incident"
+        return Escalation(
+            incident_id=incident_id,
+            team=team.strip(),
+            severity=incident.severity.value if incident else "SEV3",
+            summary=summary.strip() or (incident.title if incident else "Escalation"),
+            latest_note=self.latest_note(incident.id if incident else None),
+            escalated_by=self.identity.display,
+            evidence=self.live.evidence(),
+        )
+
+    async def escalate(self, escalation: Escalation) -> ActionResult:
+        pager = self.pager
+        if pager is None:
+            return ActionResult.failure("no pager is configured ([pager] or [alertmanager])")
+        if not escalation.team:
+            return ActionResult.failure("escalation needs a team")
+        if self.outbox is not None:
+            return self._enqueue(
+                "escalate",
+                "escalation",
+                escalation.team,
+                escalation_payload(escalation),
+                key=f"escalation:{escalation.dedup_key}",
+                incident_id=escalation.incident_id,
+                summary=f"Escalation to {escalation.team} queued: {escalation.summary}",
+                event_kind=EventKind.ESCALATION,
+            )
+
+        async def call() -> ActionResult:
+            return await pager.escalate(escalation)
+
+        return await self._run(
+            "escalate",
+            escalation.team,
+            call,
+            kind=EventKind.ESCALATION,
+            source=pager.name,
+            details={"team": escalation.team, "summary": escalation.summary},
+        )
+
+    def customer_update_for(
+        self, status: IncidentStatus, body: str, components: tuple[str, ...] = ()
+    ) -> CustomerUpdate | None:
+        incident = self.current_incident()
+        if incident is None:
+            return None
+        return CustomerUpdate(
+            incident_id=incident.id,
+            status=status,
+            title=incident.title,
+            body=body.strip(),
+            components=components or incident.components,
+        )
+
+    async def customer_update(self, update: CustomerUpdate) -> ActionResult:
+        page = self.statuspage
+        if page is None:
+            return ActionResult.failure("no status page is configured")
+        incident = self.store.get_incident(update.incident_id)
+        if incident is None:
+            return ActionResult.failure("customer updates need an open incident (press i)")
+        if not update.body:
+            return ActionResult.failure("the update has no message")
+        now = self.clock.now()
+        self.store.update_incident(
+            dataclasses.replace(
+                incident,
+                last_customer_update_at=now,
+                components=update.components or incident.components,
+            )
+        )
+        if self.outbox is not None:
+            payload = customer_update_payload(update)
+            return self._enqueue(
+                "customer_update",
+                "customer_update",
+                incident.id,
+                payload,
+                key=f"update:{incident.id}:{now.isoformat()}",
+                incident_id=incident.id,
+                summary=f"Customer update ({update.status.value}) queued: {update.body}",
+                event_kind=EventKind.CUSTOMER_UPDATE,
+            )
+        remote_id = None
+
+        async def call() -> ActionResult:
+            return await page.post_update(incident, update, remote_id=remote_id)
+
+        return await self._run(
+            "customer_update",
+            incident.id,
+            call,
+            kind=EventKind.CUSTOMER_UPDATE,
+            source=page.name,
+            details={"status": update.status.value, "body": update.body},
+        )
+
+    def _enqueue(
+        self,
+        action: str,
+        outbox_kind: str,
+        target: str,
+        payload: dict[str, Any],
+        *,
+        key: str,
+        incident_id: str,
+        summary: str,
+        event_kind: EventKind,
+    ) -> ActionResult:
+        """Store the outbound write first; the outbox sender sends it and reports back."""
+        assert self.outbox is not None
+        if not self.allowed(action):
+            self._audit(action, target, "refused", {"reason": "read-only"})
+            return ActionResult.failure(f"read-only mode: {action} is disabled")
+        self._audit(action, target, "attempt")
+        item = self.outbox.enqueue(outbox_kind, incident_id, payload, key, self.clock.now())
+        self.record(event_kind, "cockpit", summary, {"target": target, "outbox_id": item.id})
+        self._audit(action, target, "queued", {"outbox_id": str(item.id)})
+        return ActionResult.success(f"{summary} (sending)", outbox_id=str(item.id))
+
+    def outbox_result(self, kind: str, incident_id: str, target: str, result: ActionResult) -> None:
+        """The outbox sender's report: the send (or its final failure) joins the timeline."""
+        event_kind = EventKind.ESCALATION if kind == "escalation" else EventKind.CUSTOMER_UPDATE
+        what = "Escalation" if kind == "escalation" else "Customer update"
+        if result.ok:
+            summary = f"{what} sent: {result.message}"
+        else:
+            summary = f"{what} FAILED, not sent: {result.message}"
+            event_kind = EventKind.ERROR
+        known = self.store.get_incident(incident_id) is not None
+        self.record(
+            event_kind,
+            "outbox",
+            summary,
+            {"target": target, "ids": dict(result.ids)},
+            incident_id=incident_id if known else None,
+        )
+        self._audit("send_" + kind, target, "ok" if result.ok else "failed", dict(result.ids))
+
+    # ----------------------------------------------------------------- pods and queues
+
+    async def restart(self, pod: PodHealth, mode: RestartMode) -> ActionResult:
+        cluster = self.cluster
+        if cluster is None:
+            return ActionResult.failure("Kubernetes is not configured")
+
+        async def call() -> ActionResult:
+            return await cluster.restart(pod, mode)
+
+        return await self._run(
+            "restart",
+            pod.key,
+            call,
+            kind=EventKind.RESTART,
+            source="kubernetes",
+            details={
+                "pod": pod.key,
+                "mode": mode.value,
+                "owner": f"{pod.owner_kind}/{pod.owner_name}",
+            },
+        )
+
+    async def quarantine(self, queue: QueueDepth, message: QueueMessage) -> ActionResult:
+        broker = self.broker
+        if broker is None:
+            return ActionResult.failure("RabbitMQ is not configured")
+
+        async def call() -> ActionResult:
+            return await broker.quarantine(queue, message, actor=self.actor)
+
+        return await self._run(
+            "quarantine",
+            f"{queue.key} message {message.identity}",
+            call,
+            kind=EventKind.QUARANTINE,
+            source="rabbitmq",
+            details={"queue": queue.key, "message": message.identity},
+        )
+
+    def now(self) -> datetime:
+        return self.clock.now()

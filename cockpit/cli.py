@@ -1,0 +1,161 @@
+"""`cockpit` and its subcommands. Heavy imports (textual, kubernetes, pika) stay inside
+the functions that need them, so `cockpit doctor` or `cockpit secrets` start at once."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cockpit import __version__
+
+SUBCOMMANDS = ("config", "secrets", "doctor", "postmortem", "themes")
+
+NO_CONFIG = """\
+cockpit: no config file at {path}
+
+Write one (a commented example: `cockpit config example > {path}`), point to one
+with --config PATH or $COCKPIT_CONFIG, or try the built-in simulated world:
+
+    cockpit --demo
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cockpit",
+        description="A full-screen on-call cockpit: alerts, incident, pods and queues.",
+        epilog="Subcommands: cockpit config example | secrets {set,get,delete,list} NAME | "
+        "doctor | postmortem [INCIDENT-ID] | themes",
+    )
+    parser.add_argument("--demo", action="store_true", help="run on the built-in simulated world")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $COCKPIT_CONFIG or ~/.config/cockpit/config.toml)",
+    )
+    parser.add_argument("--env", metavar="NAME", help="environment from [env.NAME] in the config")
+    parser.add_argument(
+        "--theme", metavar="NAME", help="dark, light, high-contrast, ansi, or yours"
+    )
+    parser.add_argument("--read-only", action="store_true", help="disable every action that writes")
+    parser.add_argument("--mouse", action="store_true", help="turn mouse reporting on")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the simulated world (--demo)")
+    parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        return run_subcommand(argv[0], argv[1:])
+    args = build_parser().parse_args(argv)
+    return run_screen(args)
+
+
+def _load(config_path: str | None, env: str | None):  # type: ignore[no-untyped-def]
+    from cockpit.config import ConfigError, default_config_path, load_config
+
+    path = Path(config_path) if config_path else default_config_path()
+    try:
+        return load_config(path, env), None
+    except FileNotFoundError:
+        return None, NO_CONFIG.format(path=path)
+    except ConfigError as exc:
+        return None, f"cockpit: bad config: {exc}\n"
+
+
+def run_screen(args: argparse.Namespace) -> int:
+    from cockpit.config import demo_config
+
+    if args.demo:
+        from cockpit.runtime import build_demo_runtime
+
+        config = demo_config()
+        if args.config or os.environ.get("COCKPIT_CONFIG"):
+            loaded, error = _load(args.config, args.env)
+            if error:
+                sys.stderr.write(error)
+                return 2
+            assert loaded is not None
+            config = demo_config(env="demo")
+            config = type(config)(
+                **{**config.__dict__, "identity": loaded.identity, "ui": loaded.ui}
+            )
+        runtime = build_demo_runtime(seed=args.seed, read_only=args.read_only, config=config)
+    else:
+        config, error = _load(args.config, args.env)
+        if error:
+            sys.stderr.write(error)
+            return 2
+        assert config is not None
+        from cockpit.runtime import build_runtime
+
+        resolver = None
+        try:
+            from cockpit.doctor import config_permission_warning
+            from cockpit.secrets import SecretError, SecretResolver
+
+            warning = config_permission_warning(config)
+            if warning:
+                sys.stderr.write(f"cockpit: warning: {warning}\n")
+            resolver = SecretResolver(prompt=sys.stdin.isatty())
+            for name in config.secret_names():
+                resolver.resolve(name)
+        except SecretError as exc:
+            sys.stderr.write(f"cockpit: {exc}\n")
+            return 2
+        except ImportError:  # pragma: no cover
+            pass
+        try:
+            runtime = build_runtime(config, read_only=args.read_only, secrets=resolver)
+        except Exception as exc:  # a backend that cannot even be built: say which, no traceback
+            sys.stderr.write(f"cockpit: cannot start: {type(exc).__name__}: {exc}\n")
+            return 2
+    from cockpit.ui.app import CockpitApp
+
+    app = CockpitApp(runtime, theme=args.theme or "", mouse=args.mouse or runtime.config.ui.mouse)
+    app.run(mouse=app.mouse_enabled)
+    return 0
+
+
+def run_subcommand(name: str, argv: list[str]) -> int:
+    if name == "config":
+        if argv[:1] != ["example"]:
+            sys.stderr.write("usage: cockpit config example\n")
+            return 2
+        from cockpit.config_example import EXAMPLE_CONFIG
+
+        sys.stdout.write(EXAMPLE_CONFIG)
+        return 0
+    if name == "themes":
+        from cockpit.ui.theming import load_themes
+
+        themes = load_themes()
+        for theme_name in sorted(themes.themes):
+            print(theme_name)
+        for problem in themes.problems:
+            print(problem, file=sys.stderr)
+        return 0
+    opts = argparse.ArgumentParser(add_help=False)
+    opts.add_argument("--config")
+    opts.add_argument("--env")
+    known, rest = opts.parse_known_args(argv)
+    config, error = _load(known.config, known.env)
+    if name == "secrets":
+        from cockpit.secrets import secrets_main
+
+        return secrets_main(rest, config)
+    if error or config is None:
+        sys.stderr.write(error or "cockpit: no config\n")
+        return 2
+    if name == "doctor":
+        from cockpit.doctor import doctor_main
+
+        return doctor_main(config)
+    if name == "postmortem":
+        from cockpit.incident.postmortem import main as postmortem_main
+
+        return postmortem_main(rest, store_path=config.store_path)
+    return 2

@@ -1,0 +1,174 @@
+"""Everything the screen runs on, built from the config (or the simulated world).
+
+The UI receives a Runtime and never builds a client itself. Real backends are
+imported only when their section is configured, so start-up stays fast and a
+missing optional client never breaks the demo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cockpit.backends.base import AlertSource, Broker, Cluster, Pager, StatusPage
+from cockpit.clock import Clock, SystemClock
+from cockpit.config import Config, data_dir, demo_config
+from cockpit.incident.store import IncidentStore, SQLiteStore
+
+HINTS = {
+    "alerts": "Alerts not configured: add [alertmanager] url = 'http://alertmanager:9093' "
+    "to the config file (cockpit config example)",
+    "pods": "Pods not configured: add a [kubernetes] section (kubeconfig, context, namespaces) "
+    "to the config file",
+    "queues": "Queues not configured: add [rabbitmq] management_url = 'http://rabbit:15672' "
+    "and password_secret to the config file",
+}
+
+
+@dataclass
+class Runtime:
+    config: Config
+    clock: Clock
+    store: IncidentStore
+    alerts: AlertSource | None = None
+    cluster: Cluster | None = None
+    broker: Broker | None = None
+    statuspage: StatusPage | None = None
+    pager: Pager | None = None
+    outbox: Any = None  # cockpit.incident.outbox.Outbox
+    audit: Any = None  # cockpit.audit.AuditLog
+    read_only: bool = False
+    demo: Any = None  # the DemoWorld, when running on it
+    alerts_interval: timedelta = timedelta(seconds=10)
+    queues_interval: timedelta = timedelta(seconds=5)
+    outbox_interval: timedelta = timedelta(seconds=2)
+    postmortem_dir: Path = field(default_factory=lambda: data_dir() / "postmortems")
+    warnings: list[str] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for backend in (self.alerts, self.cluster, self.broker, self.statuspage, self.pager):
+            close = getattr(backend, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        self.store.close()
+
+
+def build_demo_runtime(
+    clock: Clock | None = None,
+    *,
+    seed: int = 7,
+    read_only: bool = False,
+    config: Config | None = None,
+    world_options: dict[str, Any] | None = None,
+) -> Runtime:
+    """The simulated world behind every protocol, with an in-memory store."""
+    from cockpit.backends.demo import build_demo
+
+    clock = clock or SystemClock()
+    config = config or demo_config()
+    demo = build_demo(clock, seed=seed, **(world_options or {}))
+    store = SQLiteStore(":memory:")
+    scratch = Path(tempfile.mkdtemp(prefix="cockpit-demo-"))
+    runtime = Runtime(
+        config=config,
+        clock=clock,
+        store=store,
+        alerts=demo.alerts,
+        cluster=demo.cluster,
+        broker=demo.broker,
+        statuspage=demo.statuspage,
+        pager=demo.pager,
+        read_only=read_only,
+        demo=demo,
+        alerts_interval=timedelta(seconds=2),
+        queues_interval=timedelta(seconds=2),
+        outbox_interval=timedelta(seconds=1),
+        postmortem_dir=scratch / "postmortems",
+    )
+    runtime.outbox = _outbox(store)
+    runtime.audit = _audit(scratch / "audit.jsonl", config)
+    return runtime
+
+
+def _outbox(store: SQLiteStore) -> Any:
+    try:
+        from cockpit.incident.outbox import Outbox
+    except ImportError:  # pragma: no cover - only while the outbox is being built
+        return None
+    return Outbox(store)
+
+
+def _audit(path: Path, config: Config) -> Any:
+    try:
+        from cockpit.audit import AuditLog
+        from cockpit.secrets import redact
+    except ImportError:  # pragma: no cover
+        return None
+    return AuditLog(path, env=config.env, redact=redact)
+
+
+def build_runtime(config: Config, *, read_only: bool = False, secrets: Any = None) -> Runtime:
+    """Real backends for every configured section; `secrets` resolves secret names."""
+    clock = SystemClock()
+    store = SQLiteStore(config.store_path)
+    runtime = Runtime(config=config, clock=clock, store=store, read_only=read_only)
+    runtime.postmortem_dir = data_dir() / "postmortems"
+
+    def secret(name: str) -> str:
+        if not name:
+            return ""
+        if secrets is None:
+            return ""
+        return str(secrets.resolve(name).value)
+
+    if config.alertmanager is not None:
+        from cockpit.backends.alertmanager import AlertmanagerPager, AlertmanagerSource
+
+        alerts_source = AlertmanagerSource(config.alertmanager, clock=clock)
+        runtime.alerts = alerts_source
+        runtime.alerts_interval = config.alertmanager.poll_interval
+    if config.kubernetes is not None:
+        from cockpit.backends.kubernetes import KubernetesCluster
+
+        runtime.cluster = KubernetesCluster(config.kubernetes, clock=clock)
+    if config.rabbitmq is not None:
+        from cockpit.backends.rabbitmq import RabbitMQBroker
+
+        runtime.broker = RabbitMQBroker(
+            config.rabbitmq,
+            password=secret(config.rabbitmq.password_secret),
+            clock=clock,
+            quarantine_dir=data_dir() / "quarantine",
+        )
+        runtime.queues_interval = config.rabbitmq.poll_interval
+    if config.statuspage.kind == "statuspage":
+        from cockpit.backends.statuspage import StatuspageIO
+
+        runtime.statuspage = StatuspageIO(
+            config.statuspage, api_key=secret(config.statuspage.api_key_secret), clock=clock
+        )
+    else:
+        from cockpit.backends.statuspage import StaticStatusPage
+
+        directory = Path(config.statuspage.directory or data_dir() / "statuspage")
+        runtime.statuspage = StaticStatusPage(config.statuspage, directory=directory, clock=clock)
+    if config.pager is not None:
+        if config.pager.kind == "pagerduty":
+            from cockpit.backends.pagerduty import PagerDutyPager
+
+            runtime.pager = PagerDutyPager(
+                config.pager,
+                routing_keys={team: secret(name) for team, name in config.pager.teams.items()},
+                identity=config.identity.display,
+                clock=clock,
+            )
+        elif config.pager.kind == "alertmanager" and config.alertmanager is not None:
+            runtime.pager = AlertmanagerPager(alerts_source, clock=clock)
+    runtime.outbox = _outbox(store)
+    runtime.audit = _audit(data_dir() / "audit.jsonl", config)
+    return runtime

@@ -1,0 +1,133 @@
+"""Alerts as Alertmanager groups them: unacknowledged first, critical first; acked apart below."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.text import Text
+from textual.binding import Binding
+
+from cockpit.domain import AlertGroup
+from cockpit.live import short_duration
+from cockpit.ui.keyed_table import Column
+from cockpit.ui.panels.base import Panel, Row
+from cockpit.ui.text import clean, plain
+
+ACK_ENDING_SOON = timedelta(minutes=5)
+SEVERITY_LABEL = {"critical": "CRIT", "page": "PAGE", "error": "ERR", "warning": "WARN"}
+
+
+class AlertsPanel(Panel):
+    panel_name = "alerts"
+    number = 1
+    empty_text = "no alert is firing"
+    columns = (
+        Column("sev", "SEV", 4),
+        Column("alert", "ALERT", 12, flex=True),
+        Column("team", "TEAM", 9, drop=2),
+        Column("for", "FOR", 5, drop=1),
+        Column("ack", "ACK", 7),
+    )
+    BINDINGS = [
+        Binding("a", "ack", "Ack"),
+        Binding("A", "unack", "Unack"),
+        Binding("enter", "detail", "Detail", show=True, priority=False),
+    ]
+
+    def sort_key(self, group: AlertGroup) -> tuple[bool, int, int, float]:
+        started = group.started_at
+        return (
+            group.acked,
+            group.severity_rank,
+            -len(group.firing),
+            started.timestamp() if started else 0.0,
+        )
+
+    def build_rows(self) -> list[Row]:
+        now = self.cockpit.clock.now()
+        palette = self.cockpit.palette
+        groups = sorted(self.cockpit.live.groups, key=self.sort_key)
+        self.items = {g.key: g for g in groups}
+        rows: list[Row] = []
+        for group in groups:
+            sev = SEVERITY_LABEL.get(group.severity, group.severity[:4].upper() or "-")
+            level = (
+                "crit" if group.severity_rank == 0 else "warn" if group.severity_rank <= 2 else ""
+            )
+            style = palette.dim if group.acked else palette.level(level)
+            count = len(group.alerts)
+            name = clean(group.name) + (f" ×{count}" if count > 1 else "")
+            if group.cluster:
+                name = f"[{clean(group.cluster)}] {name}"
+            started = group.started_at
+            ack_cell = Text("", end="")
+            if group.ack is not None:
+                left = group.ack.time_left(now)
+                soon = left <= ACK_ENDING_SOON and bool(group.firing or group.alerts)
+                ack_cell = Text(
+                    f"✓ {short_duration(left)}",
+                    style=palette.warn if soon else palette.ok,
+                    end="",
+                )
+            rows.append(
+                (
+                    group.key,
+                    (
+                        Text(sev, style=style, end=""),
+                        plain(name, style="dim" if group.acked else ""),
+                        plain(group.team),
+                        short_duration(now - started) if started else "-",
+                        ack_cell,
+                    ),
+                    f"{group.name} {group.team} {group.severity} "
+                    + " ".join(f"{k}={v}" for k, v in group.labels.items()),
+                )
+            )
+        return rows
+
+    def title_counts(self) -> str:
+        groups = self.cockpit.live.groups
+        unacked = sum(1 for g in groups if not g.acked)
+        acked = len(groups) - unacked
+        crit = sum(1 for g in groups if not g.acked and g.severity_rank == 0)
+        parts = [f"{unacked} open"]
+        if crit:
+            parts.append(f"{crit} critical")
+        if acked:
+            parts.append(f"{acked} acked")
+        return ", ".join(parts)
+
+    def selected_group(self) -> AlertGroup | None:
+        item = self.selected()
+        return item if isinstance(item, AlertGroup) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"ack", "unack"} and not self.cockpit.actions.allowed(action):
+            return False
+        group = self.selected_group()
+        if action == "unack":
+            return group is not None and group.acked
+        if action == "ack":
+            return group is not None
+        return True
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def on_data_table_row_selected(self) -> None:
+        self.action_detail()
+
+    def action_ack(self) -> None:
+        group = self.selected_group()
+        if group:
+            self.cockpit.ack_flow(group)
+
+    def action_unack(self) -> None:
+        group = self.selected_group()
+        if group:
+            self.cockpit.unack_flow(group)
+
+    def action_detail(self) -> None:
+        group = self.selected_group()
+        if group:
+            self.cockpit.show_alert_detail(group)

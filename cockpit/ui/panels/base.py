@@ -1,0 +1,155 @@
+"""What the four panels share: a border title, a filter line and a keyed table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.style import Style
+from textual.app import ComposeResult
+from textual.color import Color
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from cockpit.ui.keyed_table import Cell, Column, KeyedTable
+
+if TYPE_CHECKING:
+    from cockpit.ui.app import CockpitApp
+
+Row = tuple[str, Sequence[Cell], str]  # key, cells, text the filter searches
+
+
+class Palette:
+    """Rich styles derived from the current Textual theme, so cells follow the theme."""
+
+    def __init__(self, colors: dict[str, str] | None = None) -> None:
+        colors = colors or {}
+
+        def style(name: str, fallback: str, **extra: Any) -> Style:
+            try:
+                color = Color.parse(colors.get(name) or fallback).rich_color
+            except Exception:
+                color = Color.parse(fallback).rich_color
+            return Style(color=color, **extra)
+
+        self.crit = style("error", "#f05d5e", bold=True)
+        self.warn = style("warning", "#e5c07b")
+        self.ok = style("success", "#7fbf7f")
+        self.accent = style("accent", "#e0af68")
+        self.info = style("primary", "#5fa8d3")
+        self.dim = Style(dim=True)
+        self.plain = Style()
+
+    def level(self, level: str) -> Style:
+        return {"crit": self.crit, "warn": self.warn, "ok": self.ok}.get(level, self.plain)
+
+
+class Panel(Vertical):
+    """A titled box with a hidden filter line on top of a KeyedTable."""
+
+    DEFAULT_CSS = """
+    Panel { border: round $panel-lighten-2; height: 1fr; width: 1fr; }
+    Panel:focus-within { border: round $primary; }
+    Panel > Input.filter { display: none; height: 1; border: none; padding: 0 1; }
+    Panel > Input.filter.-shown { display: block; }
+    Panel > .empty { color: $text-muted; padding: 0 1; height: auto; }
+    """
+
+    panel_name: ClassVar[str] = ""
+    number: ClassVar[int] = 0
+    columns: ClassVar[tuple[Column, ...]] = ()
+    empty_text: ClassVar[str] = "nothing to show"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(id=self.panel_name, **kwargs)
+        self.filter_text = ""
+        self.items: dict[str, Any] = {}  # row key -> domain object
+
+    @property
+    def cockpit(self) -> CockpitApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter (enter keeps, escape clears)", classes="filter")
+        yield Static("", classes="empty")
+        yield KeyedTable(self.columns, id=f"{self.panel_name}-table")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one(KeyedTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("Input.filter", Input)
+
+    def on_mount(self) -> None:
+        self.border_title = f"{self.number} {self.panel_name.title()}"
+
+    # ----------------------------------------------------------------- data
+
+    def build_rows(self) -> list[Row]:
+        """The rows to show, unhealthy first. Subclasses fill self.items too."""
+        raise NotImplementedError
+
+    def title_counts(self) -> str:
+        return ""
+
+    def refresh_rows(self) -> None:
+        if not self.is_mounted:
+            return
+        rows = self.build_rows()
+        needle = self.filter_text.lower()
+        shown = [(k, cells) for k, cells, text in rows if not needle or needle in text.lower()]
+        self.table.sync(shown)
+        empty = self.query_one(".empty", Static)
+        message = self.status_message(len(rows), len(shown))
+        empty.update(message)
+        empty.display = bool(message)
+        counts = self.title_counts()
+        self.border_title = f"{self.number} {self.panel_name.title()}" + (
+            f" · {counts}" if counts else ""
+        )
+        self.border_subtitle = f"filter: {self.filter_text}" if self.filter_text else ""
+
+    def status_message(self, total: int, shown: int) -> str:
+        fresh = self.cockpit.live.freshness.get(self.panel_name)
+        if fresh is not None and not fresh.configured:
+            return fresh.hint or f"{self.panel_name} not configured"
+        if total == 0:
+            if fresh is not None and fresh.last_ok is None:
+                return "stale: " + fresh.error if fresh.error else "loading…"
+            return self.empty_text
+        if shown == 0:
+            return f"no row matches the filter {self.filter_text!r}"
+        return ""
+
+    def selected(self) -> Any | None:
+        key = self.table.selected_key
+        return self.items.get(key) if key is not None else None
+
+    # ----------------------------------------------------------------- filter
+
+    def open_filter(self) -> None:
+        self.filter_input.add_class("-shown")
+        self.filter_input.value = self.filter_text
+        self.filter_input.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self.filter_input:
+            self.filter_text = event.value
+            self.refresh_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is self.filter_input:
+            if not self.filter_text:
+                self.filter_input.remove_class("-shown")
+            self.table.focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "escape" and self.filter_input.has_focus:
+            self.filter_text = ""
+            self.filter_input.value = ""
+            self.filter_input.remove_class("-shown")
+            self.refresh_rows()
+            self.table.focus()
+            event.stop()

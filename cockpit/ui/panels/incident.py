@@ -1,0 +1,169 @@
+"""The open incident (or the shift log when none is open) and its timeline, newest first."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from cockpit.domain import EventKind, Incident, TimelineEvent
+from cockpit.live import short_duration
+from cockpit.ui.keyed_table import Column, KeyedTable
+from cockpit.ui.panels.base import Panel, Row
+from cockpit.ui.text import clean, plain
+
+KIND_LABEL = {
+    EventKind.DECLARED: "DECL",
+    EventKind.NOTE: "NOTE",
+    EventKind.STATUS: "STAT",
+    EventKind.SEVERITY: "SEV",
+    EventKind.COMMANDER: "IC",
+    EventKind.ACK: "ACK",
+    EventKind.UNACK: "UNACK",
+    EventKind.ESCALATION: "PAGE",
+    EventKind.CUSTOMER_UPDATE: "UPD",
+    EventKind.RESTART: "RSTRT",
+    EventKind.QUARANTINE: "QUAR",
+    EventKind.RESOLVED: "RSLV",
+    EventKind.ALERT: "ALERT",
+    EventKind.ERROR: "ERROR",
+}
+
+
+class IncidentPanel(Panel):
+    panel_name = "incident"
+    number = 2
+    empty_text = "nothing recorded yet: every action you take lands here"
+    columns = (
+        Column("at", "TIME", 5),
+        Column("kind", "WHAT", 5, drop=1),
+        Column("summary", "EVENT", 20, flex=True),
+    )
+    BINDINGS = [
+        Binding("s", "status", "Status"),
+        Binding("v", "severity", "Severity"),
+        Binding("c", "commander", "Commander"),
+        Binding("P", "postmortem", "Post-mortem"),
+        Binding("enter", "detail", "Detail"),
+    ]
+    DEFAULT_CSS = """
+    IncidentPanel > #incident-summary { height: auto; max-height: 4; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="incident-summary")
+        yield Input(placeholder="filter (enter keeps, escape clears)", classes="filter")
+        yield Static("", classes="empty")
+        yield KeyedTable(self.columns, id="incident-table")
+
+    def incident(self) -> Incident | None:
+        return self.cockpit.actions.current_incident()
+
+    def build_rows(self) -> list[Row]:
+        incident = self.incident()
+        self.render_summary(incident)
+        events = self.cockpit.actions.store.timeline(incident.id if incident else None, limit=300)
+        palette = self.cockpit.palette
+        self.items = {str(e.id): e for e in events}
+        rows: list[Row] = []
+        for event in events:
+            style = (
+                palette.crit
+                if event.kind is EventKind.ERROR
+                else palette.accent
+                if event.kind in {EventKind.CUSTOMER_UPDATE, EventKind.ESCALATION}
+                else palette.info
+            )
+            rows.append(
+                (
+                    str(event.id),
+                    (
+                        event.at.strftime("%H:%M"),
+                        Text(KIND_LABEL.get(event.kind, event.kind.value[:5]), style=style, end=""),
+                        plain(f"{event.summary}", limit=300),
+                    ),
+                    f"{event.kind.value} {event.actor} {event.summary}",
+                )
+            )
+        return rows
+
+    def render_summary(self, incident: Incident | None) -> None:
+        summary = self.query_one("#incident-summary", Static)
+        palette = self.cockpit.palette
+        now = self.cockpit.clock.now()
+        if incident is None:
+            summary.update(
+                Text.assemble(
+                    ("No open incident", palette.ok),
+                    ("  shift log below · i declares one", palette.dim),
+                )
+            )
+            return
+        sev_style = palette.crit if incident.severity.value in {"SEV1", "SEV2"} else palette.warn
+        line1 = Text.assemble(
+            (f"{incident.id} ", palette.dim),
+            (incident.severity.value, sev_style),
+            " ",
+            (clean(incident.title), "bold"),
+        )
+        cadence = self.cockpit.config.incident.update_cadence.get(incident.severity.value)
+        last = incident.last_customer_update_at
+        if last is None:
+            since = now - incident.started_at
+            update_text = f"no customer update yet ({short_duration(since)})"
+        else:
+            since = now - last
+            update_text = f"last customer update {short_duration(since)} ago"
+        overdue = cadence is not None and since > cadence
+        line2 = Text.assemble(
+            (incident.status.value, palette.accent),
+            f" · {short_duration(incident.duration(now))} · IC {clean(incident.commander)} · ",
+            (update_text + (" — OVERDUE" if overdue else ""), palette.crit if overdue else ""),
+        )
+        pending = self.cockpit.outbox_status
+        if pending:
+            line2.append(f"\n{pending}", style=palette.warn)
+        summary.update(Text("\n").join([line1, line2]))
+
+    def title_counts(self) -> str:
+        incident = self.incident()
+        return incident.id if incident else "shift log"
+
+    def selected_event(self) -> TimelineEvent | None:
+        item = self.selected()
+        return item if isinstance(item, TimelineEvent) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"status", "severity", "commander"}:
+            if not self.cockpit.actions.allowed("set_" + action):
+                return False
+            return self.incident() is not None
+        if action == "postmortem":
+            return self.incident() is not None or bool(self.cockpit.actions.store.incidents(1))
+        if action == "detail":
+            return self.selected_event() is not None
+        return True
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def on_data_table_row_selected(self) -> None:
+        self.action_detail()
+
+    def action_status(self) -> None:
+        self.cockpit.status_flow()
+
+    def action_severity(self) -> None:
+        self.cockpit.severity_flow()
+
+    def action_commander(self) -> None:
+        self.cockpit.commander_flow()
+
+    def action_postmortem(self) -> None:
+        self.cockpit.postmortem_flow()
+
+    def action_detail(self) -> None:
+        event = self.selected_event()
+        if event:
+            self.cockpit.show_event_detail(event)

@@ -1,0 +1,106 @@
+"""Queue depths with a sparkline of the last minutes: the deepest and stalled first."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+
+from cockpit.domain import QueueDepth
+from cockpit.ui.keyed_table import Column
+from cockpit.ui.panels.base import Panel, Row
+from cockpit.ui.text import plain
+
+LEVEL_RANK = {"crit": 0, "warn": 1, "ok": 2}
+
+
+def compact(n: float) -> str:
+    n = int(n)
+    if abs(n) >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if abs(n) >= 10_000:
+        return f"{n / 1000:.0f}k"
+    return str(n)
+
+
+class QueuesPanel(Panel):
+    panel_name = "queues"
+    number = 4
+    empty_text = "no queues"
+    columns = (
+        Column("name", "QUEUE", 12, flex=True),
+        Column("ready", "READY", 6),
+        Column("unacked", "UNACK", 5, drop=2),
+        Column("consumers", "CONS", 4),
+        Column("trend", "TREND", 8),
+        Column("rate", "GROWTH", 7, drop=1),
+    )
+    BINDINGS = [Binding("m", "messages", "Messages"), Binding("enter", "messages", "Messages")]
+
+    def build_rows(self) -> list[Row]:
+        trends = self.cockpit.trends
+        thresholds = self.cockpit.queue_thresholds
+        palette = self.cockpit.palette
+        decorated = []
+        for queue in self.cockpit.live.queues:
+            level = trends.level(queue, thresholds)
+            decorated.append(
+                (LEVEL_RANK.get(level, 2), not queue.stalled, -queue.total, queue, level)
+            )
+        decorated.sort(key=lambda d: (d[0], d[1], d[2], d[3].key))
+        self.items = {d[3].key: d[3] for d in decorated}
+        rows: list[Row] = []
+        for _, _, _, queue, level in decorated:
+            style = palette.level(level) if level != "ok" else palette.plain
+            growth = trends.growth_per_minute(queue.key)
+            name = queue.name if queue.vhost in {"/", ""} else f"{queue.vhost}/{queue.name}"
+            consumers = Text(
+                str(queue.consumers),
+                style=palette.crit if queue.stalled else palette.plain,
+                end="",
+            )
+            rows.append(
+                (
+                    queue.key,
+                    (
+                        plain(name, style=str(style) if level != "ok" else ""),
+                        Text(compact(queue.ready), style=style, end=""),
+                        compact(queue.unacked),
+                        consumers,
+                        Text(trends.sparkline(queue.key, 8), style=style, end=""),
+                        f"{'+' if growth > 0 else ''}{compact(growth)}/m" if growth else "",
+                    ),
+                    f"{queue.key} {'stalled' if queue.stalled else ''}",
+                )
+            )
+        return rows
+
+    def title_counts(self) -> str:
+        queues = self.cockpit.live.queues
+        stalled = sum(1 for q in queues if q.stalled)
+        deepest = max(queues, key=lambda q: q.total, default=None)
+        parts = []
+        if stalled:
+            parts.append(f"{stalled} without consumers")
+        if deepest is not None and deepest.total:
+            parts.append(f"deepest {deepest.name} {compact(deepest.total)}")
+        return ", ".join(parts)
+
+    def selected_queue(self) -> QueueDepth | None:
+        item = self.selected()
+        return item if isinstance(item, QueueDepth) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "messages":
+            return self.selected_queue() is not None
+        return True
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    def on_data_table_row_selected(self) -> None:
+        self.action_messages()
+
+    def action_messages(self) -> None:
+        queue = self.selected_queue()
+        if queue:
+            self.cockpit.show_messages(queue)
