@@ -114,10 +114,42 @@ def run_screen(args: argparse.Namespace) -> int:
             sys.stderr.write(f"cockpit: cannot start: {type(exc).__name__}: {exc}\n")
             return 2
     from cockpit.ui.app import CockpitApp
+    from cockpit.ui.driver import HangupAwareDriver
 
-    app = CockpitApp(runtime, theme=args.theme or "", mouse=args.mouse or runtime.config.ui.mouse)
+    _log_to_file(runtime)
+    app = CockpitApp(
+        runtime,
+        theme=args.theme or "",
+        mouse=args.mouse or runtime.config.ui.mouse,
+        driver_class=HangupAwareDriver if sys.platform != "win32" else None,
+    )
     app.run(mouse=app.mouse_enabled)
     return 0
+
+
+def _log_to_file(runtime: object) -> None:
+    """Logs go to a file (the screen is the terminal), with secret values redacted."""
+    import logging
+
+    from cockpit.config import data_dir
+
+    demo = getattr(runtime, "demo", None) is not None
+    directory = getattr(runtime, "postmortem_dir", data_dir()).parent if demo else data_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(directory / "cockpit.log")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    try:
+        from cockpit.secrets import install_log_filter
+
+        install_log_filter()
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def run_subcommand(name: str, argv: list[str]) -> int:
