@@ -40,7 +40,7 @@ class AlertState(enum.StrEnum):
 class Alert:
     fingerprint: str
     labels: Mapping[str, str]
-    annotations: Mapping[str, str] = EMPTY
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     severity: str = "none"
     state: AlertState = AlertState.ACTIVE
     silenced_by: tuple[str, ...] = ()
@@ -278,7 +278,7 @@ class PodDetail:
     pod: PodHealth
     containers: tuple[ContainerDetail, ...]
     events: tuple[str, ...] = ()  # "2m ago  Warning  BackOff  Back-off restarting failed container"
-    labels: Mapping[str, str] = EMPTY
+    labels: Mapping[str, str] = field(default_factory=lambda: EMPTY)
 
 
 class RestartMode(enum.StrEnum):
@@ -385,7 +385,8 @@ class Escalation:
 class ActionResult:
     ok: bool
     message: str  # one line for the notification
-    ids: Mapping[str, str] = EMPTY  # ids the backend returned (silence id, remote incident id)
+    # ids the backend returned (silence id, remote incident id)
+    ids: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     details: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
