@@ -1,0 +1,464 @@
+"""Durable outbound writes: every customer update and page is recorded first, then sent.
+
+An item is committed as `pending`, marked `sending` (with its attempt counted) just
+before the backend is called, and `sent` or `failed_permanent` after. An item found
+in `sending` when a sender starts was in flight when the process died: the remote
+system may or may not have it. For Statuspage the sender looks at the remote
+incident's updates and skips the send when the body is already there; for PagerDuty
+the dedup_key `<incident>:<team>` makes a repeat harmless.
+
+Customer updates of one incident go out in the order they were enqueued: the first
+one opens the remote incident (its id is kept in `remote_ids`) and a later one waits
+while an earlier one is still pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
+
+from cockpit.backends.base import BackendError, Pager, RateLimited, StatusPage
+from cockpit.clock import Clock
+from cockpit.domain import (
+    ActionResult,
+    CustomerUpdate,
+    Escalation,
+    Incident,
+    IncidentStatus,
+    frozen_map,
+)
+from cockpit.incident.store import SQLiteStore
+
+CUSTOMER_UPDATE = "customer_update"
+ESCALATION = "escalation"
+KINDS = (CUSTOMER_UPDATE, ESCALATION)
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed_permanent"
+
+BACKOFF_FIRST = 5.0
+BACKOFF_MAX = 300.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    next_attempt_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    result_ids TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS remote_ids (
+    incident_id TEXT NOT NULL,
+    system TEXT NOT NULL,
+    remote_id TEXT NOT NULL,
+    PRIMARY KEY (incident_id, system)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    kind: str
+    incident_id: str
+    idempotency_key: str
+    payload: Mapping[str, Any]
+    state: str
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: datetime | None = None
+    result_ids: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in (PENDING, SENDING)
+
+
+@runtime_checkable
+class UpdateLookup(Protocol):
+    """A status page that can tell whether an update already reached it (crash recovery)."""
+
+    async def find_update(
+        self, incident: Incident, update: CustomerUpdate, *, remote_id: str | None
+    ) -> str | None:
+        """The remote incident id when this update's body is already posted, else None."""
+        ...
+
+
+def _ts(value: datetime) -> str:
+    from datetime import UTC
+
+    return value.astimezone(UTC).isoformat()
+
+
+def customer_update_payload(update: CustomerUpdate) -> dict[str, Any]:
+    return {
+        "incident_id": update.incident_id,
+        "status": update.status.value,
+        "title": update.title,
+        "body": update.body,
+        "components": list(update.components),
+        "notify": update.notify,
+    }
+
+
+def customer_update_from(payload: Mapping[str, Any]) -> CustomerUpdate:
+    return CustomerUpdate(
+        incident_id=str(payload["incident_id"]),
+        status=IncidentStatus(payload["status"]),
+        title=str(payload.get("title", "")),
+        body=str(payload.get("body", "")),
+        components=tuple(payload.get("components", ())),
+        notify=bool(payload.get("notify", True)),
+    )
+
+
+def escalation_payload(escalation: Escalation) -> dict[str, Any]:
+    return {
+        "incident_id": escalation.incident_id,
+        "team": escalation.team,
+        "severity": escalation.severity,
+        "summary": escalation.summary,
+        "latest_note": escalation.latest_note,
+        "escalated_by": escalation.escalated_by,
+        "evidence": dict(escalation.evidence),
+    }
+
+
+def escalation_from(payload: Mapping[str, Any]) -> Escalation:
+    return Escalation(
+        incident_id=str(payload["incident_id"]),
+        team=str(payload["team"]),
+        severity=str(payload.get("severity", "")),
+        summary=str(payload.get("summary", "")),
+        latest_note=str(payload.get("latest_note", "")),
+        escalated_by=str(payload.get("escalated_by", "")),
+        evidence=dict(payload.get("evidence", {})),
+    )
+
+
+def backoff(attempts: int) -> float:
+    """5 s, 10 s, 20 s ... capped at 5 minutes, for the attempt that just failed (1-based)."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+class Outbox:
+    """The outbox table in the incident store's SQLite file."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        with store.transaction() as db:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    # ----------------------------------------------------------------- writes
+
+    def enqueue(
+        self,
+        kind: str,
+        incident_id: str,
+        payload: Mapping[str, Any],
+        idempotency_key: str,
+        now: datetime,
+    ) -> OutboxItem:
+        """Record an outbound write; the same idempotency key returns the existing item."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {kind!r} (expected one of {', '.join(KINDS)})")
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO outbox (kind, incident_id, idempotency_key, payload, state,"
+                " attempts, last_error, next_attempt_at, created_at, result_ids)"
+                " VALUES (?,?,?,?,?,0,'',?,?,'{}')",
+                (
+                    kind,
+                    incident_id,
+                    idempotency_key,
+                    json.dumps(dict(payload), default=str, sort_keys=True),
+                    PENDING,
+                    _ts(now),
+                    _ts(now),
+                ),
+            )
+            row = db.execute(
+                "SELECT * FROM outbox WHERE idempotency_key=?", (idempotency_key,)
+            ).fetchone()
+        return _item(row)
+
+    def mark_sending(self, item: OutboxItem) -> OutboxItem:
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET state=?, attempts=attempts+1 WHERE id=?", (SENDING, item.id)
+            )
+        return self._must(item.id)
+
+    def mark_sent(self, item: OutboxItem, now: datetime, ids: Mapping[str, str]) -> OutboxItem:
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET state=?, sent_at=?, last_error='', result_ids=? WHERE id=?",
+                (SENT, _ts(now), json.dumps(dict(ids), sort_keys=True), item.id),
+            )
+            remote = ids.get("remote_id")
+            if item.kind == CUSTOMER_UPDATE and remote:
+                db.execute(
+                    "INSERT OR REPLACE INTO remote_ids (incident_id, system, remote_id)"
+                    " VALUES (?,?,?)",
+                    (item.incident_id, "statuspage", remote),
+                )
+        return self._must(item.id)
+
+    def mark_failed(self, item: OutboxItem, error: str, *, retry_at: datetime | None) -> OutboxItem:
+        """retry_at None: failed for good; else pending again from that time."""
+        with self.store.transaction() as db:
+            if retry_at is None:
+                db.execute(
+                    "UPDATE outbox SET state=?, last_error=? WHERE id=?", (FAILED, error, item.id)
+                )
+            else:
+                db.execute(
+                    "UPDATE outbox SET state=?, last_error=?, next_attempt_at=? WHERE id=?",
+                    (PENDING, error, _ts(retry_at), item.id),
+                )
+        return self._must(item.id)
+
+    def set_remote_id(self, incident_id: str, system: str, remote_id: str) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO remote_ids (incident_id, system, remote_id) VALUES (?,?,?)",
+                (incident_id, system, remote_id),
+            )
+
+    # ----------------------------------------------------------------- reads
+
+    def remote_id(self, incident_id: str, system: str = "statuspage") -> str | None:
+        rows = self.store.query(
+            "SELECT remote_id FROM remote_ids WHERE incident_id=? AND system=?",
+            (incident_id, system),
+        )
+        return str(rows[0]["remote_id"]) if rows else None
+
+    def get(self, item_id: int) -> OutboxItem | None:
+        rows = self.store.query("SELECT * FROM outbox WHERE id=?", (item_id,))
+        return _item(rows[0]) if rows else None
+
+    def pending(self) -> list[OutboxItem]:
+        """Items not yet sent (including any in flight when the process died), oldest first."""
+        rows = self.store.query(
+            "SELECT * FROM outbox WHERE state IN (?,?) ORDER BY id", (PENDING, SENDING)
+        )
+        return [_item(r) for r in rows]
+
+    def items(self, incident_id: str) -> list[OutboxItem]:
+        rows = self.store.query(
+            "SELECT * FROM outbox WHERE incident_id=? ORDER BY id", (incident_id,)
+        )
+        return [_item(r) for r in rows]
+
+    def _must(self, item_id: int) -> OutboxItem:
+        item = self.get(item_id)
+        if item is None:  # pragma: no cover - rows are never deleted
+            raise LookupError(f"outbox item {item_id} vanished")
+        return item
+
+
+def _item(row: sqlite3.Row) -> OutboxItem:
+    sent = row["sent_at"]
+    return OutboxItem(
+        id=int(row["id"]),
+        kind=row["kind"],
+        incident_id=row["incident_id"],
+        idempotency_key=row["idempotency_key"],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        attempts=int(row["attempts"]),
+        last_error=row["last_error"] or "",
+        next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
+        sent_at=datetime.fromisoformat(sent) if sent else None,
+        result_ids=frozen_map(json.loads(row["result_ids"] or "{}")),
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _seconds(delta: timedelta) -> str:
+    total = max(int(delta.total_seconds() + 0.999), 0)
+    if total < 60:
+        return f"{total}s"
+    minutes, seconds = divmod(total, 60)
+    return f"{minutes}m{seconds:02d}s" if seconds else f"{minutes}m"
+
+
+class OutboxSender:
+    """Sends due outbox items; one send_due at a time per sender."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        *,
+        statuspage: StatusPage | None,
+        pager: Pager | None,
+        clock: Clock,
+        on_result: Callable[[OutboxItem, ActionResult], None] | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.statuspage = statuspage
+        self.pager = pager
+        self.clock = clock
+        self.on_result = on_result
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self.loop_error = ""  # why the last send_due itself failed (e.g. the disk is full)
+
+    def wake(self) -> None:
+        """Send now rather than at the next poll (call after enqueue)."""
+        self._wake.set()
+
+    async def send_due(self) -> list[tuple[OutboxItem, ActionResult]]:
+        async with self._lock:
+            results: list[tuple[OutboxItem, ActionResult]] = []
+            blocked: set[str] = set()  # incidents whose earlier customer update is not sent
+            for item in self.outbox.pending():
+                if item.kind == CUSTOMER_UPDATE:
+                    if item.incident_id in blocked:
+                        continue
+                    blocked.add(item.incident_id)  # cleared below once this one is sent
+                if item.state == PENDING and item.next_attempt_at > self.clock.now():
+                    continue
+                done, result = await self._send(item)
+                if done.state == SENT:
+                    blocked.discard(item.incident_id)
+                results.append((done, result))
+                if self.on_result is not None:
+                    self.on_result(done, result)
+            return results
+
+    async def _send(self, item: OutboxItem) -> tuple[OutboxItem, ActionResult]:
+        in_doubt = item.state == SENDING or item.attempts > 0
+        item = self.outbox.mark_sending(item)
+        try:
+            if item.kind == CUSTOMER_UPDATE:
+                result = await self._send_update(item, in_doubt=in_doubt)
+            elif item.kind == ESCALATION:
+                result = await self._send_escalation(item)
+            else:  # pragma: no cover - enqueue refuses other kinds
+                raise _Permanent(f"unknown outbox kind {item.kind!r}")
+            if not result.ok:  # a backend that reports failure instead of raising
+                raise BackendError(result.message)
+        except _Permanent as exc:
+            done = self.outbox.mark_failed(item, str(exc), retry_at=None)
+            return done, ActionResult.failure(str(exc))
+        except Exception as exc:  # whatever broke, the item must not stay in flight
+            message = str(exc) or type(exc).__name__
+            if not isinstance(exc, BackendError):
+                message = f"unexpected {type(exc).__name__}: {message}"[:200]
+            elif not exc.retryable:
+                done = self.outbox.mark_failed(item, message, retry_at=None)
+                return done, ActionResult.failure(f"{_what(item)} failed: {message}")
+            delay = backoff(item.attempts)
+            if isinstance(exc, RateLimited):
+                delay = max(float(exc.retry_after), 1.0)
+            retry_at = self.clock.now() + timedelta(seconds=delay)
+            done = self.outbox.mark_failed(item, message, retry_at=retry_at)
+            wait = _seconds(retry_at - self.clock.now())
+            return done, ActionResult.failure(
+                f"{_what(item)} not sent yet: {message}, retrying in {wait}"
+            )
+        done = self.outbox.mark_sent(item, self.clock.now(), result.ids)
+        return done, result
+
+    async def _send_update(self, item: OutboxItem, *, in_doubt: bool) -> ActionResult:
+        if self.statuspage is None:
+            raise BackendError("no status page is configured")
+        incident = self.outbox.store.get_incident(item.incident_id)
+        if incident is None:
+            raise _Permanent(f"customer update for unknown incident {item.incident_id}")
+        update = customer_update_from(item.payload)
+        remote_id = self.outbox.remote_id(item.incident_id)
+        if in_doubt and isinstance(self.statuspage, UpdateLookup):
+            # The last attempt may have reached the page before we lost the answer.
+            found = await self.statuspage.find_update(incident, update, remote_id=remote_id)
+            if found:
+                return ActionResult.success(
+                    f"customer update was already on the status page ({found})", remote_id=found
+                )
+        return await self.statuspage.post_update(incident, update, remote_id=remote_id)
+
+    async def _send_escalation(self, item: OutboxItem) -> ActionResult:
+        if self.pager is None:
+            raise BackendError("no pager is configured")
+        return await self.pager.escalate(escalation_from(item.payload))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send due items until stop is set; errors stay in the outbox, never escape."""
+        while not stop.is_set():
+            try:
+                await self.send_due()
+                self.loop_error = ""
+            except Exception as exc:  # a store hiccup must not end the loop
+                self.loop_error = f"outbox: {exc}"
+            timeout = self._next_wait()
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            try:
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+    def _next_wait(self) -> float:
+        pending = [i for i in self.outbox.pending() if i.state == PENDING]
+        if not pending:
+            return 5.0
+        soonest = min(i.next_attempt_at for i in pending)
+        return min(max((soonest - self.clock.now()).total_seconds(), 0.05), 5.0)
+
+    def describe(self, now: datetime) -> str:
+        """One line for the screen: '' when nothing is waiting."""
+        pending = self.outbox.pending()
+        if not pending:
+            return self.loop_error
+        updates = sum(1 for i in pending if i.kind == CUSTOMER_UPDATE)
+        pages = len(pending) - updates
+        parts = []
+        if updates:
+            parts.append(_plural(updates, "update"))
+        if pages:
+            parts.append(_plural(pages, "page"))
+        line = " and ".join(parts) + " pending"
+        failing = [i for i in pending if i.last_error]
+        if failing:
+            first = min(failing, key=lambda i: i.next_attempt_at)
+            wait = first.next_attempt_at - now
+            when = f"retrying in {_seconds(wait)}" if wait.total_seconds() > 0 else "retrying now"
+            line += f": {first.last_error}, {when}"
+        return line
+
+
+class _Permanent(BackendError):
+    retryable = False
+
+
+def _what(item: OutboxItem) -> str:
+    if item.kind == CUSTOMER_UPDATE:
+        return "customer update"
+    return f"page to {item.payload.get('team', '?')}"
