@@ -96,7 +96,6 @@ def test_cockpit_exits_within_a_second_when_the_connection_drops(tmp_path: Path,
     try:
         wait_for_screen(master, b"Queues")
         time.sleep(0.5)  # let it settle into its steady state
-        cpu_before = _cpu_seconds(proc.pid)
         if how == "sighup":
             proc.send_signal(signal.SIGHUP)
         else:
@@ -105,11 +104,5 @@ def test_cockpit_exits_within_a_second_when_the_connection_drops(tmp_path: Path,
         elapsed = drain_until_exit(proc, master, timeout=5.0)
         assert elapsed <= 1.0, f"still running {elapsed:.2f}s after the hang-up ({how})"
         assert proc.returncode is not None
-        del cpu_before
     finally:
         stop(proc, master)
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -1,0 +1,130 @@
+"""The action layer: timeline, shift log, read-only, failures that change nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cockpit.actions import Actions
+from cockpit.backends.demo import build_demo
+from cockpit.clock import FrozenClock
+from cockpit.config import Identity
+from cockpit.domain import EventKind, IncidentStatus, PodEventType, RestartMode, Severity
+from cockpit.incident.store import SQLiteStore
+from cockpit.live import LiveState
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str, str]] = []
+
+    def record(self, actor, action, target, outcome, ids=None, detail=""):  # type: ignore[no-untyped-def]
+        self.lines.append((action, target, outcome))
+
+
+@pytest.fixture
+def world(clock: FrozenClock):  # type: ignore[no-untyped-def]
+    demo = build_demo(clock, poll=0.01)
+    clock.advance(70)  # the scripted incident is under way
+    return demo
+
+
+def make_actions(world, clock: FrozenClock, *, read_only: bool = False) -> tuple[Actions, Recorder]:  # type: ignore[no-untyped-def]
+    audit = Recorder()
+    actions = Actions(
+        store=SQLiteStore(":memory:"),
+        identity=Identity("alice"),
+        clock=clock,
+        live=LiveState(),
+        alerts=world.alerts,
+        cluster=world.cluster,
+        broker=world.broker,
+        statuspage=world.statuspage,
+        pager=world.pager,
+        audit=audit,
+        read_only=read_only,
+    )
+    return actions, audit
+
+
+async def test_actions_before_an_incident_go_to_the_shift_log_and_join_it_when_declared(
+    world, clock: FrozenClock
+) -> None:
+    actions, audit = make_actions(world, clock)
+    groups = await world.alerts.groups()
+    critical = min(groups, key=lambda g: g.severity_rank)
+    result = await actions.ack(critical, timedelta(hours=1), "looking")
+    assert result.ok and result.ids["silence_id"]
+    shift = actions.store.timeline(None)
+    assert [e.kind for e in shift] == [EventKind.ACK]
+    assert shift[0].details["ids"]["silence_id"] == result.ids["silence_id"]
+    assert "evidence" in shift[0].details
+    clock.advance(60)
+    declared = await actions.declare("Checkout slow", Severity.SEV1)
+    assert declared.ok
+    incident_id = declared.ids["incident"]
+    kinds = [e.kind for e in actions.store.timeline(incident_id)]
+    assert kinds == [EventKind.DECLARED, EventKind.ACK]  # newest first, the ack adopted
+    assert actions.store.timeline(None) == []
+    assert ("ack", critical.name, "attempt") in audit.lines
+    assert ("ack", critical.name, "ok") in audit.lines
+
+
+async def test_ack_comment_names_the_open_incident(world, clock: FrozenClock) -> None:
+    actions, _ = make_actions(world, clock)
+    await actions.declare("Checkout slow", Severity.SEV2)
+    assert actions.ack_comment("on it") == "ACK! on it (incident INC-2026-0001)"
+
+
+async def test_read_only_refuses_every_write_and_records_the_refusal(
+    world, clock: FrozenClock
+) -> None:
+    actions, audit = make_actions(world, clock, read_only=True)
+    groups = await world.alerts.groups()
+    assert not (await actions.ack(groups[0], timedelta(hours=1))).ok
+    assert not (await actions.declare("x", Severity.SEV3)).ok
+    assert not (await actions.note("x")).ok
+    events = [e async for e in _first(world.cluster.watch())]
+    pod = events[0].pods[0]
+    assert not (await actions.restart(pod, RestartMode.DELETE_POD)).ok
+    assert not (await actions.set_status(IncidentStatus.RESOLVED)).ok
+    assert all(g.ack is None for g in await world.alerts.groups())  # the world is unchanged
+    assert actions.store.incidents() == []
+    assert {line[2] for line in audit.lines} == {"refused"}
+
+
+async def _first(stream):  # type: ignore[no-untyped-def]
+    async for event in stream:
+        if event.type is PodEventType.SYNC:
+            yield event
+            return
+
+
+async def test_a_failing_backend_changes_nothing_and_says_why(world, clock: FrozenClock) -> None:
+    actions, audit = make_actions(world, clock)
+    groups = await world.alerts.groups()
+    world.world.fail("alerts", "connection refused")
+    result = await actions.ack(groups[0], timedelta(hours=1))
+    assert not result.ok
+    assert "connection refused" in result.message
+    assert actions.store.timeline(None) == []
+    assert audit.lines[-1][2] == "failed"
+
+
+async def test_incident_lifecycle_to_resolved(world, clock: FrozenClock) -> None:
+    actions, _ = make_actions(world, clock)
+    await actions.declare("Orders backlog", Severity.SEV2, commander="bob")
+    for status in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING):
+        assert (await actions.set_status(status)).ok
+    assert (await actions.set_severity(Severity.SEV1)).ok
+    clock.advance(600)
+    assert (await actions.set_status(IncidentStatus.RESOLVED)).ok
+    assert actions.current_incident() is None
+    incident = actions.store.incidents()[0]
+    assert incident.resolved_at == clock.now()
+    assert incident.severity is Severity.SEV1 and incident.commander == "bob"
+    kinds = [e.kind for e in actions.store.timeline(incident.id)]
+    assert kinds[0] is EventKind.RESOLVED and kinds[-1] is EventKind.DECLARED
+    # a second incident can be declared once the first is resolved
+    assert (await actions.declare("Next", Severity.SEV4)).ok
