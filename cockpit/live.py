@@ -37,6 +37,8 @@ class Freshness:
             return f"{self.name} not configured", "off"
         age = self.age(now)
         age_text = short_duration(age) if age is not None else "-"
+        if self.error and age is None:
+            return f"{self.name} DOWN: {self.error}", "stale"
         if self.error:
             return f"{self.name} STALE {age_text}: {self.error}", "stale"
         if age is None:
