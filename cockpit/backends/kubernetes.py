@@ -1,0 +1,865 @@
+"""The Kubernetes backend: pods by list + watch, restart, logs, on the official client.
+
+The `kubernetes` package is imported lazily (it costs ~0.4 s and ~35 MB), every
+blocking call runs in a thread with a bounded timeout, and responses are read as raw
+JSON (`_preload_content=False` + json.loads): the client's model objects are ~20x
+slower to build for a big pod list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import importlib
+import json
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC
+from functools import partial
+from typing import Any, TypeVar
+
+from cockpit.backends.base import (
+    AuthError,
+    BackendError,
+    BadResponse,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unreachable,
+)
+from cockpit.backends.podstatus import controller_of, pod_detail, pod_health
+from cockpit.clock import Clock
+from cockpit.config import KubernetesConfig
+from cockpit.domain import (
+    ActionResult,
+    PodDetail,
+    PodEvent,
+    PodEventType,
+    PodHealth,
+    RestartMode,
+    RestartPlan,
+    SourceHealth,
+)
+
+T = TypeVar("T")
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+STRATEGIC_MERGE = "application/strategic-merge-patch+json"
+ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+FOLLOW_IDLE = 300.0  # seconds a followed log may stay silent before we reconnect
+_PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
+
+
+class KubeconfigError(BackendError):
+    """No usable kubeconfig / context / in-cluster config: retrying will not help."""
+
+    retryable = False
+
+
+_SWITCHED = object()  # tells a running watch() that switch() changed context or namespaces
+
+
+class _Gone(Exception):
+    """410 Gone: the resourceVersion is too old; list again."""
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _status_message(body: Any) -> str:
+    """The `message` of a Kubernetes Status body, never the raw body itself."""
+    try:
+        data = json.loads(body) if isinstance(body, str | bytes) else None
+    except ValueError:
+        return ""
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return _one_line(data["message"])
+    return ""
+
+
+def _where(namespace: str) -> str:
+    return f' in namespace "{namespace}"' if namespace else " at cluster scope"
+
+
+def translate_error(exc: BaseException, verb: str, resource: str, namespace: str = "",
+                    name: str = "") -> BackendError:  # fmt: skip
+    """Any client / network failure -> one clear BackendError line naming verb and resource."""
+    if isinstance(exc, BackendError):
+        return exc
+    status = getattr(exc, "status", None)
+    if isinstance(status, int) and status > 0 and hasattr(exc, "reason"):
+        what = f'{resource} "{name}"' if name else resource
+        message = _status_message(getattr(exc, "body", None))
+        if status == 401:
+            return AuthError("unauthorized: the cluster refused the credentials (401)")
+        if status == 403:
+            return Forbidden(f"forbidden: cannot {verb} {resource}{_where(namespace)}")
+        if status == 404:
+            return NotFound(f"not found: {what}{_where(namespace)}")
+        if status == 410:
+            return BadResponse(f"gone: {message or 'resource version too old'}")
+        if status == 429:
+            headers = getattr(exc, "headers", None) or {}
+            try:
+                retry = float(headers.get("Retry-After", 1))
+            except (TypeError, ValueError):
+                retry = 1.0
+            return RateLimited(f"rate limited by the cluster while trying to {verb} {what}", retry)
+        detail = f": {message}" if message else ""
+        return BadResponse(f"cannot {verb} {what}{_where(namespace)}: HTTP {status}{detail}")
+    if exc.__class__.__name__ == "ConfigException":
+        return KubeconfigError(f"kubeconfig: {_one_line(str(exc))}")
+    if isinstance(exc, OSError) or type(exc).__module__.startswith("urllib3"):
+        return Unreachable(f"cluster unreachable while trying to {verb} {resource}: {_reason(exc)}")
+    # a client-side surprise (validation, decoding): say so without a traceback
+    return BadResponse(f"cannot {verb} {resource}: unexpected {type(exc).__name__}")
+
+
+def _reason(exc: BaseException) -> str:
+    """A short cause for a network error (urllib3 wraps the real one in MaxRetryError)."""
+    inner = getattr(exc, "reason", None)
+    if isinstance(inner, BaseException):
+        exc = inner
+    name = exc.__class__.__name__
+    if "Timeout" in name or isinstance(exc, TimeoutError):
+        return "timed out"
+    if "NewConnection" in name or isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if "NameResolution" in name:
+        return "DNS lookup failed"
+    if "SSL" in name:
+        return "TLS error"
+    if "Protocol" in name or isinstance(exc, ConnectionError):
+        return "connection lost"
+    return _one_line(name)
+
+
+def _rfc3339(when: Any) -> str:
+    # kubectl: time.Now().Format(time.RFC3339); UTC renders with a Z
+    return str(when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+class KubernetesCluster:
+    """`Cluster` on a real cluster (or anything speaking the Kubernetes API).
+
+    watch(): list -> SYNC, then one watch stream per namespace (all namespaces when
+    `namespaces` is empty) from the list's resourceVersion; BOOKMARKs move the
+    resourceVersion; a 410 Gone (HTTP or an ERROR event) relists and yields a new SYNC;
+    a stream the server ends normally (timeoutSeconds) is resumed from the last
+    resourceVersion. A connection failure is NOT retried here: watch() raises
+    `Unreachable` and the caller reconnects with backoff (calling watch() again,
+    which starts with a fresh SYNC).
+    """
+
+    name = "pods"
+
+    def __init__(
+        self,
+        config: KubernetesConfig,
+        *,
+        clock: Clock,
+        watch_timeout: float = 240.0,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._timeout = max(config.timeout.total_seconds(), 0.1)
+        self._watch_timeout = watch_timeout  # server-side timeoutSeconds of one watch stream
+        self._context: str | None = config.context or None
+        self._namespaces: tuple[str, ...] = tuple(config.namespaces)
+        self._api: Any = None
+        self._api_lock = threading.Lock()
+        self._closed = False
+        self._watch_queues: set[asyncio.Queue[tuple[str, Any]]] = set()
+        self._generation = 0  # bumped by switch(): watches of an older one end
+        self._kubeconfig_cache: tuple[tuple[str, float] | None, dict[str, Any]] = (None, {})
+
+    # ------------------------------------------------------------------ config / contexts
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return self._namespaces
+
+    def _kubeconfig_path(self) -> str | None:
+        if self._config.kubeconfig:
+            return os.path.expanduser(self._config.kubeconfig)
+        env = os.environ.get("KUBECONFIG", "")
+        for part in env.split(os.pathsep):
+            if part and os.path.exists(part):
+                return part
+        default = os.path.expanduser("~/.kube/config")
+        return default if os.path.exists(default) else None
+
+    def _kubeconfig(self) -> dict[str, Any]:
+        """The kubeconfig as a dict, re-read only when the file changes. PyYAML directly:
+        the command palette calls this on the UI thread, where importing the client
+        (~0.4 s) would be felt."""
+        path = self._kubeconfig_path()
+        if not path:
+            return {}
+        try:
+            mtime = os.stat(path).st_mtime
+            if self._kubeconfig_cache[0] == (path, mtime):
+                return self._kubeconfig_cache[1]
+            yaml = importlib.import_module("yaml")
+            with open(path, encoding="utf-8") as handle:
+                data = yaml.safe_load(handle)
+        except Exception:  # a broken kubeconfig lists nothing; health() says why
+            return {}
+        data = data if isinstance(data, dict) else {}
+        self._kubeconfig_cache = ((path, mtime), data)
+        return data
+
+    def contexts(self) -> list[str]:
+        """Context names in the kubeconfig ([] in-cluster or without one)."""
+        entries = self._kubeconfig().get("contexts") or []
+        return [str(c["name"]) for c in entries if isinstance(c, dict) and c.get("name")]
+
+    @property
+    def current_context(self) -> str:
+        """The context in use: the chosen one, else the kubeconfig's current-context."""
+        if self._context:
+            return self._context
+        if not self._kubeconfig_path():
+            return "in-cluster"
+        return str(self._kubeconfig().get("current-context") or "")
+
+    async def switch(self, context: str | None, namespaces: tuple[str, ...] | None = None) -> None:
+        """Use another context (None: the kubeconfig's current one) and/or namespaces.
+        Running watch() iterators end (StopAsyncIteration); the next watch() and every
+        later call use the new ones."""
+        if context is not None and context not in self.contexts():
+            raise KubeconfigError(f'kubeconfig: no context named "{context}"')
+        self._context = context or None
+        if namespaces is not None:
+            self._namespaces = tuple(namespaces)
+        self._generation += 1
+        for queue in list(self._watch_queues):
+            queue.put_nowait(("", _SWITCHED))  # running watches end; the next one uses these
+        with self._api_lock:
+            old, self._api = self._api, None
+        if old is not None:
+            await asyncio.to_thread(old.close)
+
+    def _build_api(self) -> Any:
+        from kubernetes import client as kclient
+        from kubernetes import config as kconfig
+
+        path = self._kubeconfig_path()
+        configuration = kclient.Configuration()
+        if path:
+            kconfig.load_kube_config(
+                config_file=path,
+                context=self._context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        else:
+            try:
+                kconfig.load_incluster_config(client_configuration=configuration)
+            except kconfig.ConfigException:
+                raise KubeconfigError(
+                    "kubeconfig: none found (set [kubernetes] kubeconfig, KUBECONFIG or "
+                    "~/.kube/config) and not running in a cluster"
+                ) from None
+        # urllib3 retries 3 times by default: a dead server would take 4x the timeout
+        configuration.retries = 0
+        return kclient.ApiClient(configuration)
+
+    def _client(self) -> Any:
+        """The ApiClient, built on first use (runs in a worker thread: it reads files)."""
+        with self._api_lock:
+            if self._api is None:
+                try:
+                    self._api = self._build_api()
+                except BackendError:
+                    raise
+                except Exception as exc:
+                    raise translate_error(exc, "load", "kubeconfig") from None
+            return self._api
+
+    def _core(self, api: Any = None) -> Any:
+        from kubernetes import client as kclient
+
+        return kclient.CoreV1Api(api if api is not None else self._client())
+
+    def _apps(self) -> Any:
+        from kubernetes import client as kclient
+
+        return kclient.AppsV1Api(self._client())
+
+    def _request_timeout(self, read: float | None = None) -> tuple[float, float]:
+        return (self._timeout, read if read is not None else self._timeout)
+
+    async def _call(self, fn: Callable[[], T], verb: str, resource: str, namespace: str = "",
+                    name: str = "") -> T:  # fmt: skip
+        """Run one blocking client call in a thread; failures become one clear line."""
+
+        def run() -> T:
+            try:
+                return fn()
+            except BackendError:
+                raise
+            except Exception as exc:
+                error = translate_error(exc, verb, resource, namespace, name)
+                if isinstance(error, AuthError):
+                    # an expired token: reload the kubeconfig (exec plugins) on the next call
+                    with self._api_lock:
+                        self._api = None
+                raise error from None
+
+        # the socket timeouts bound the call; this outer one also bounds kubeconfig loading
+        # (exec credential plugins) so nothing can hang the caller
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(run), self._timeout * 3 + 5)
+        except TimeoutError:
+            raise Unreachable(
+                f"cluster unreachable while trying to {verb} {resource}: timed out"
+            ) from None
+
+    @staticmethod
+    def _json(response: Any) -> Any:
+        return loads(response.data if hasattr(response, "data") else response)
+
+    # ------------------------------------------------------------------ listing
+
+    def _list_pods(self, namespace: str, api: Any = None) -> tuple[list[PodHealth], str]:
+        core = self._core(api)
+        kwargs = {"_preload_content": False, "_request_timeout": self._request_timeout()}
+        try:
+            if namespace:
+                response = core.list_namespaced_pod(namespace, **kwargs)
+            else:
+                response = core.list_pod_for_all_namespaces(**kwargs)
+            data = response.data
+        except Exception as exc:
+            raise translate_error(exc, "list", "pods", namespace) from None
+        return parse_pod_list(data, self._clock.now())
+
+    async def pods(self) -> list[PodHealth]:
+        results = await self._list_all(self._namespaces or ("",))
+        return [pod for pods, _version in results for pod in pods]
+
+    async def _list_all(
+        self, scopes: tuple[str, ...], api: Any = None
+    ) -> list[tuple[list[PodHealth], str]]:
+        """One list per namespace ("" = all namespaces), concurrently."""
+        return list(
+            await asyncio.gather(
+                *(
+                    self._call(partial(self._list_pods, ns, api), "list", "pods", ns)
+                    for ns in scopes
+                )
+            )
+        )
+
+    # ------------------------------------------------------------------ watching
+
+    def watch(self) -> AsyncIterator[PodEvent]:
+        return self._watch()
+
+    async def _watch(self) -> AsyncIterator[PodEvent]:
+        # pin the client and namespaces: a switch() ends this watch instead of mixing clusters
+        scopes = self._namespaces or ("",)
+        generation = self._generation
+        api = await self._call(self._client, "load", "kubeconfig")
+        lists = await self._list_all(scopes, api)
+        state: dict[str, dict[str, PodHealth]] = {
+            ns: {p.key: p for p in pods} for ns, (pods, _v) in zip(scopes, lists, strict=True)
+        }
+        yield PodEvent(PodEventType.SYNC, tuple(p for pods, _v in lists for p in pods))
+        if generation != self._generation:
+            return  # switched while the consumer handled the SYNC
+
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._watch_queues.add(queue)
+        stop = threading.Event()
+        streams: list[Any] = []  # open responses, closed on stop to unblock their readers
+        workers = [
+            threading.Thread(
+                target=self._watch_worker,
+                args=(ns, version, loop, queue, stop, streams, api),
+                name=f"cockpit-k8s-watch-{ns or 'all'}",
+                daemon=True,
+            )
+            for ns, (_pods, version) in zip(scopes, lists, strict=True)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            while True:
+                scope, item = await queue.get()
+                if item is _SWITCHED:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                kind, pods = item
+                if kind is PodEventType.SYNC:
+                    state[scope] = {p.key: p for p in pods}
+                    yield PodEvent(
+                        PodEventType.SYNC, tuple(p for s in state.values() for p in s.values())
+                    )
+                    continue
+                pod = pods[0]
+                if kind is PodEventType.DELETED:
+                    state[scope].pop(pod.key, None)
+                else:
+                    state[scope][pod.key] = pod
+                yield PodEvent(kind, (pod,))
+        finally:
+            self._watch_queues.discard(queue)
+            stop.set()
+            for response in list(streams):
+                _shutdown(response)
+
+    def _watch_worker(
+        self,
+        namespace: str,
+        version: str,
+        loop: asyncio.AbstractEventLoop,
+        queue: asyncio.Queue[tuple[str, Any]],
+        stop: threading.Event,
+        streams: list[Any],
+        api: Any = None,
+    ) -> None:
+        """One namespace's watch, in its own thread: stream -> parse -> pod_health -> queue."""
+
+        def put(item: Any) -> None:
+            if not stop.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, (namespace, item))
+
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                for event_type, obj in self._watch_stream(namespace, version, stop, streams, api):
+                    object_version = (obj.get("metadata") or {}).get("resourceVersion")
+                    if object_version:
+                        version = str(object_version)
+                    if event_type == "BOOKMARK":
+                        continue
+                    put((PodEventType(event_type), (pod_health(obj, self._clock.now()),)))
+                # the server ended the stream (timeoutSeconds): resume from `version`, but
+                # never spin on a server that closes every watch at once
+                if time.monotonic() - started < 1.0:
+                    stop.wait(1.0)
+            except _Gone:
+                try:
+                    pods, version = self._list_pods(namespace, api)
+                except BackendError as exc:
+                    put(exc)
+                    return
+                put((PodEventType.SYNC, tuple(pods)))
+            except BackendError as exc:
+                put(exc)
+                return
+            except Exception as exc:
+                if stop.is_set():
+                    return
+                put(translate_error(exc, "watch", "pods", namespace))
+                return
+
+    def _watch_stream(
+        self,
+        namespace: str,
+        version: str,
+        stop: threading.Event,
+        streams: list[Any],
+        api: Any = None,
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        core = self._core(api)
+        kwargs: dict[str, Any] = {
+            "watch": True,
+            "allow_watch_bookmarks": True,
+            "timeout_seconds": int(self._watch_timeout),
+            "_preload_content": False,
+            # an idle watch sends nothing until its server-side timeout: read a bit longer
+            "_request_timeout": self._request_timeout(self._watch_timeout + self._timeout),
+        }
+        if version:
+            kwargs["resource_version"] = version
+        try:
+            if namespace:
+                response = core.list_namespaced_pod(namespace, **kwargs)
+            else:
+                response = core.list_pod_for_all_namespaces(**kwargs)
+        except Exception as exc:
+            if getattr(exc, "status", None) == 410:
+                raise _Gone() from None
+            raise translate_error(exc, "watch", "pods", namespace) from None
+        streams.append(response)
+        try:
+            for line in _lines(response):
+                if stop.is_set():
+                    return
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    raise BadResponse("the cluster's watch stream is not JSON lines") from None
+                event_type = event.get("type")
+                obj = event.get("object") or {}
+                if event_type == "ERROR":
+                    if obj.get("code") == 410:
+                        raise _Gone()
+                    message = _one_line(obj.get("message") or "")
+                    raise BadResponse(f"watch pods failed: {obj.get('code')} {message}".strip())
+                if event_type in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK"):
+                    yield event_type, obj
+        except (BackendError, _Gone):
+            raise
+        except Exception as exc:
+            if stop.is_set():
+                return
+            # a body that stalls after the headers came is an idle stream timing out:
+            # reconnect from the last resourceVersion; a dead server fails on reconnect
+            if _is_read_timeout(exc):
+                return
+            raise translate_error(exc, "watch", "pods", namespace) from None
+        finally:
+            with contextlib.suppress(ValueError):
+                streams.remove(response)
+            _shutdown(response)
+
+    # ------------------------------------------------------------------ detail
+
+    async def detail(self, pod: PodHealth) -> PodDetail:
+        raw = await self._call(
+            lambda: self._json(
+                self._core().read_namespaced_pod(
+                    pod.name,
+                    pod.namespace,
+                    _preload_content=False,
+                    _request_timeout=self._request_timeout(),
+                )
+            ),
+            "get",
+            "pods",
+            pod.namespace,
+            pod.name,
+        )
+        try:
+            events = await self._call(
+                lambda: self._events(pod), "list", "events", pod.namespace, pod.name
+            )
+        except (Forbidden, NotFound):
+            events = []  # a pod you can read but whose events you cannot is still worth showing
+        return pod_detail(raw, events, self._clock.now())
+
+    def _events(self, pod: PodHealth) -> list[dict[str, Any]]:
+        body = self._json(
+            self._core().list_namespaced_event(
+                pod.namespace,
+                field_selector=f"involvedObject.name={pod.name}",
+                _preload_content=False,
+                _request_timeout=self._request_timeout(),
+            )
+        )
+        items = body.get("items") or [] if isinstance(body, dict) else []
+        out = []
+        for event in items:
+            involved = event.get("involvedObject") or {}
+            if involved.get("name") != pod.name or involved.get("kind", "Pod") != "Pod":
+                continue
+            if pod.uid and involved.get("uid") and involved["uid"] != pod.uid:
+                continue  # an earlier pod of the same name
+            out.append(event)
+        return out
+
+    # ------------------------------------------------------------------ restart
+
+    async def plan_restart(self, pod: PodHealth) -> RestartPlan:
+        return await self._call(lambda: self._plan(pod), "get", "workload", pod.namespace)
+
+    def _read(self, kind: str, name: str, namespace: str) -> dict[str, Any]:
+        apps = self._apps()
+        readers = {
+            "ReplicaSet": (apps.read_namespaced_replica_set, "replicasets.apps"),
+            "Deployment": (apps.read_namespaced_deployment, "deployments.apps"),
+            "StatefulSet": (apps.read_namespaced_stateful_set, "statefulsets.apps"),
+            "DaemonSet": (apps.read_namespaced_daemon_set, "daemonsets.apps"),
+        }
+        reader, resource = readers[kind]
+        try:
+            response = reader(
+                name, namespace, _preload_content=False, _request_timeout=self._request_timeout()
+            )
+        except Exception as exc:
+            raise translate_error(exc, "get", resource, namespace, name) from None
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise BadResponse(f'{resource} "{name}" is not an object')
+        return body
+
+    def _plan(self, pod: PodHealth) -> RestartPlan:
+        kind, name = pod.owner_kind, pod.owner_name
+        if not kind:
+            return RestartPlan(
+                pod,
+                (RestartMode.DELETE_POD,),
+                warning="no controller: deleting it is permanent, nothing recreates it",
+            )
+        if kind == "ReplicaSet":
+            rs = self._read("ReplicaSet", name, pod.namespace)
+            owner_kind, owner_name = controller_of(rs.get("metadata") or {})
+            if owner_kind != "Deployment":
+                return RestartPlan(
+                    pod, (RestartMode.DELETE_POD,), workload_kind="ReplicaSet", workload_name=name
+                )
+            kind, name = owner_kind, owner_name
+        if kind in ROLLOUT_KINDS:
+            workload = self._read(kind, name, pod.namespace)
+            refusal = ""
+            if kind == "Deployment" and (workload.get("spec") or {}).get("paused"):
+                # kubectl rollout restart's own words
+                refusal = (
+                    f'deployments.apps "{name}" can\'t restart paused deployment '
+                    "(run rollout resume first)"
+                )
+            return RestartPlan(
+                pod,
+                (RestartMode.DELETE_POD, RestartMode.ROLLOUT),
+                workload_kind=kind,
+                workload_name=name,
+                refusal=refusal,
+            )
+        if kind == "Node":
+            return RestartPlan(
+                pod,
+                (RestartMode.DELETE_POD,),
+                workload_kind=kind,
+                workload_name=name,
+                warning="static pod: the kubelet recreates it from its manifest",
+            )
+        return RestartPlan(pod, (RestartMode.DELETE_POD,), workload_kind=kind, workload_name=name)
+
+    async def restart(self, pod: PodHealth, mode: RestartMode) -> ActionResult:
+        if mode is RestartMode.DELETE_POD:
+            await self._call(
+                lambda: self._core().delete_namespaced_pod(
+                    pod.name,
+                    pod.namespace,
+                    _preload_content=False,
+                    _request_timeout=self._request_timeout(),
+                ),
+                "delete",
+                "pods",
+                pod.namespace,
+                pod.name,
+            )
+            by = f"; its {pod.owner_kind} recreates it" if pod.owner_kind else " (permanently)"
+            return ActionResult.success(f"deleted pod {pod.key}{by}", pod=pod.key)
+
+        plan = await self.plan_restart(pod)
+        if RestartMode.ROLLOUT not in plan.modes:
+            return ActionResult.failure(f"pod {pod.key} has no workload to rollout-restart")
+        if plan.refusal:
+            return ActionResult.failure(plan.refusal)
+        kind, name = plan.workload_kind, plan.workload_name
+        resource = f"{_PLURAL[kind]}.apps"
+        stamp = _rfc3339(self._clock.now())
+        body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+        patchers = {
+            "Deployment": "patch_namespaced_deployment",
+            "StatefulSet": "patch_namespaced_stateful_set",
+            "DaemonSet": "patch_namespaced_daemon_set",
+        }
+
+        def patch() -> Any:
+            return getattr(self._apps(), patchers[kind])(
+                name,
+                pod.namespace,
+                body,
+                _content_type=STRATEGIC_MERGE,  # the client would default to json-patch
+                _preload_content=False,
+                _request_timeout=self._request_timeout(),
+            )
+
+        await self._call(patch, "patch", resource, pod.namespace, name)
+        return ActionResult.success(
+            f"rollout restart of {kind.lower()} {pod.namespace}/{name} (restartedAt {stamp})",
+            workload=f"{kind}/{name}",
+        )
+
+    # ------------------------------------------------------------------ logs
+
+    async def logs(
+        self, pod: PodHealth, container: str, *, previous: bool = False, tail: int = 200
+    ) -> list[str]:
+        def read() -> list[str]:
+            response = self._core().read_namespaced_pod_log(
+                pod.name,
+                pod.namespace,
+                container=container or None,
+                tail_lines=tail,
+                previous=previous,
+                _preload_content=False,
+                _request_timeout=self._request_timeout(),
+            )
+            return bytes(response.data).decode("utf-8", "replace").splitlines()
+
+        # a 400 keeps the API's own words: 'previous terminated container "app" ... not found'
+        return await self._call(read, "get", "pods/log", pod.namespace, pod.name)
+
+    def follow_logs(self, pod: PodHealth, container: str) -> AsyncIterator[str]:
+        return self._follow(pod, container)
+
+    async def _follow(self, pod: PodHealth, container: str) -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
+        stop = threading.Event()
+        holder: list[Any] = []
+
+        def put(item: str | BaseException | None) -> None:
+            if not stop.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def run() -> None:
+            while not stop.is_set():
+                try:
+                    response = self._core().read_namespaced_pod_log(
+                        pod.name,
+                        pod.namespace,
+                        container=container or None,
+                        follow=True,
+                        tail_lines=0,  # only lines written from now on: the tail is shown
+                        _preload_content=False,
+                        _request_timeout=self._request_timeout(FOLLOW_IDLE),
+                    )
+                except Exception as exc:
+                    put(translate_error(exc, "follow", "pods/log", pod.namespace, pod.name))
+                    return
+                holder.append(response)
+                try:
+                    for line in _lines(response):
+                        if stop.is_set():
+                            return
+                        put(line.decode("utf-8", "replace"))
+                    put(None)  # the container ended: so does the stream
+                    return
+                except Exception as exc:
+                    if stop.is_set():
+                        return
+                    if not _is_read_timeout(exc):
+                        put(translate_error(exc, "follow", "pods/log", pod.namespace, pod.name))
+                        return
+                    # a quiet container: reconnect instead of holding a socket forever
+                finally:
+                    _shutdown(response)
+
+        thread = threading.Thread(target=run, name=f"cockpit-k8s-logs-{pod.name}", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            for response in holder:
+                _shutdown(response)
+
+    # ------------------------------------------------------------------ health
+
+    async def health(self) -> SourceHealth:
+        def version() -> str:
+            api = self._client()
+            method, url, headers, _body, _post = api.param_serialize(
+                "GET",
+                "/version",
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+            )
+            response = api.call_api(
+                method, url, header_params=headers, _request_timeout=self._request_timeout()
+            )
+            response.read()
+            if not 200 <= response.status < 300:
+                raise BadResponse(f"GET /version answered HTTP {response.status}")
+            data = self._json(response)
+            return str(data.get("gitVersion", "?")) if isinstance(data, dict) else "?"
+
+        context = self.current_context
+        try:
+            git_version = await self._call(version, "get", "version")
+        except Unreachable as exc:
+            cause = str(exc).rsplit(": ", 1)[-1]
+            return SourceHealth(self.name, False, f"unreachable: {cause}")
+        except BackendError as exc:
+            return SourceHealth(self.name, False, _one_line(str(exc)))
+        where = f" ({context})" if context else ""
+        return SourceHealth(self.name, True, f"kubernetes {git_version}{where}")
+
+    async def close(self) -> None:
+        self._closed = True
+        with self._api_lock:
+            api, self._api = self._api, None
+        if api is not None:
+            await asyncio.to_thread(api.close)
+
+
+@contextlib.contextmanager
+def _gc_paused(size: int) -> Iterator[None]:
+    """Pause the cyclic GC while a big body is parsed, turned into rows and freed: a 13 MB
+    pod list makes millions of young objects that all survive the parse, and the
+    collections they trigger on the way roughly double the time while freeing nothing."""
+    pause = size > 1_000_000 and gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause:
+            gc.enable()
+
+
+def loads(data: bytes | str) -> Any:
+    """json.loads; a body that is not JSON becomes one clear BadResponse line."""
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise BadResponse("the cluster answered with malformed JSON") from None
+
+
+def parse_pod_list(data: bytes | str, now: Any) -> tuple[list[PodHealth], str]:
+    """A raw PodList body -> (kubectl rows, the list's resourceVersion)."""
+    with _gc_paused(len(data)):
+        body = loads(data)
+        if not isinstance(body, dict) or not isinstance(body.get("items") or [], list):
+            raise BadResponse("the cluster's pod list is not a PodList")
+        version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+        rows = [pod_health(item, now) for item in body.get("items") or []]
+        del body  # freed while the GC is still paused: nothing left for it to walk
+    return rows, version
+
+
+def _lines(response: Any) -> Iterator[bytes]:
+    """Newline-delimited records of a streamed urllib3 response, as they arrive."""
+    pending = b""
+    for chunk in response.stream(amt=None, decode_content=False):
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    return "ReadTimeout" in type(exc).__name__ or isinstance(exc, TimeoutError)
+
+
+def _shutdown(response: Any) -> None:
+    """Unblock a thread reading this response (urllib3 >= 2.3 has shutdown())."""
+    for method in ("shutdown", "close", "release_conn"):
+        fn = getattr(response, method, None)
+        if fn is not None:
+            with contextlib.suppress(Exception):
+                fn()
