@@ -2,8 +2,8 @@
 
 The `kubernetes` package is imported lazily (it costs ~0.4 s and ~35 MB), every
 blocking call runs in a thread with a bounded timeout, and responses are read as raw
-JSON (`_preload_content=False` + json.loads): the client's model objects are ~20x
-slower to build for a big pod list.
+JSON (`_preload_content=False` + json.loads, or msgspec for pod lists and watch lines):
+the client's model objects are 20x+ slower to build for a big pod list.
 """
 
 from __future__ import annotations
@@ -30,7 +30,14 @@ from cockpit.backends.base import (
     RateLimited,
     Unreachable,
 )
-from cockpit.backends.podstatus import controller_of, pod_detail, pod_health
+from cockpit.backends.podstatus import (
+    controller_of,
+    pod_decoder,
+    pod_detail,
+    pod_health,
+    pod_list_decoder,
+    watch_event_decoder,
+)
 from cockpit.clock import Clock
 from cockpit.config import KubernetesConfig
 from cockpit.domain import (
@@ -496,12 +503,7 @@ class KubernetesCluster:
             for line in _lines(response):
                 if stop.is_set():
                     return
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    raise BadResponse("the cluster's watch stream is not JSON lines") from None
-                event_type = event.get("type")
-                obj = event.get("object") or {}
+                event_type, obj = decode_watch_line(line)
                 if event_type == "ERROR":
                     if obj.get("code") == 410:
                         raise _Gone()
@@ -828,15 +830,41 @@ def loads(data: bytes | str) -> Any:
 
 
 def parse_pod_list(data: bytes | str, now: Any) -> tuple[list[PodHealth], str]:
-    """A raw PodList body -> (kubectl rows, the list's resourceVersion)."""
+    """A raw PodList body -> (kubectl rows, the list's resourceVersion).
+
+    msgspec decodes only the keys pod_health reads (~4x less work than json.loads on a
+    5,000-pod list); the rows come from the same pod_health as watch events."""
+    import msgspec
+
     with _gc_paused(len(data)):
-        body = loads(data)
-        if not isinstance(body, dict) or not isinstance(body.get("items") or [], list):
-            raise BadResponse("the cluster's pod list is not a PodList")
+        try:
+            body = pod_list_decoder().decode(data)
+        except msgspec.ValidationError:
+            # valid JSON of the wrong shape (items not a list of objects, ...)
+            raise BadResponse("the cluster's pod list is not a PodList") from None
+        except msgspec.DecodeError:
+            raise BadResponse("the cluster answered with malformed JSON") from None
         version = str((body.get("metadata") or {}).get("resourceVersion") or "")
         rows = [pod_health(item, now) for item in body.get("items") or []]
         del body  # freed while the GC is still paused: nothing left for it to walk
     return rows, version
+
+
+def decode_watch_line(line: bytes | str) -> tuple[Any, dict[str, Any]]:
+    """One watch event line -> (type, object); a pod object is cut to what pod_health and
+    the watch loop read (msgspec, like the list), an ERROR's Status is decoded whole."""
+    import msgspec
+
+    try:
+        event = watch_event_decoder().decode(line)
+        event_type = msgspec.json.decode(event["type"]) if "type" in event else None
+        raw = event.get("object", b"null")
+        # an ERROR carries a Status (whose "status" is a string), anything else a Pod
+        decode = msgspec.json.decode if event_type == "ERROR" else pod_decoder().decode
+        obj = decode(raw)
+    except ValueError:  # msgspec.DecodeError and ValidationError are ValueErrors
+        raise BadResponse("the cluster's watch stream is not JSON lines") from None
+    return event_type, obj if isinstance(obj, dict) else {}
 
 
 def _lines(response: Any) -> Iterator[bytes]:

@@ -5,13 +5,19 @@
 `duration.HumanDuration` (AGE), so the cockpit says exactly what `kubectl get pods`
 would say. Plain dicts in, frozen dataclasses out: no kubernetes client import,
 because the client's model objects are ~20x slower to build than json.loads.
+
+Big bodies are not json.loads-ed either: `pod_list_decoder` decodes a PodList into
+dicts holding only the keys `pod_health` reads (the `_Pod` TypedDicts below), so msgspec
+skips labels, env, probes, images... in C. The dicts are the same shape `pod_health`
+reads from json.loads, so kubectl's rules exist once, whichever way a pod arrived.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, TypedDict
 
 from cockpit.domain import ContainerDetail, PodDetail, PodHealth, frozen_map
 
@@ -20,6 +26,122 @@ NODE_LOST = "NodeLost"
 SCHEDULING_GATED = "SchedulingGated"
 
 _Raw = Mapping[str, Any]
+
+
+# The keys of a pod that pod_health reads, and nothing else: a key missing here is
+# silently absent in decoded pods (test_podstatus checks both inputs agree on every case).
+# Leaves stay Any so a decoded pod is exactly as lenient as a json.loads one.
+class _Empty(TypedDict, total=False):
+    pass  # `state.running`: only whether it is there matters
+
+
+class _Reason(TypedDict, total=False):
+    reason: Any
+
+
+class _Terminated(TypedDict, total=False):
+    exitCode: Any
+    reason: Any
+    signal: Any
+    finishedAt: Any
+
+
+class _State(TypedDict, total=False):
+    running: _Empty | None
+    waiting: _Reason | None
+    terminated: _Terminated | None
+
+
+class _ContainerStatus(TypedDict, total=False):
+    name: Any
+    ready: Any
+    restartCount: Any
+    started: Any
+    state: _State | None
+    lastState: _State | None
+
+
+class _Condition(TypedDict, total=False):
+    type: Any
+    status: Any
+    reason: Any
+
+
+class _Status(TypedDict, total=False):
+    phase: Any
+    reason: Any
+    conditions: list[_Condition] | None
+    initContainerStatuses: list[_ContainerStatus] | None
+    containerStatuses: list[_ContainerStatus] | None
+
+
+class _Container(TypedDict, total=False):
+    name: Any
+    restartPolicy: Any
+
+
+class _Spec(TypedDict, total=False):
+    nodeName: Any
+    initContainers: list[_Container] | None
+    containers: list[_Container] | None
+
+
+class _OwnerReference(TypedDict, total=False):
+    kind: Any
+    name: Any
+    controller: Any
+
+
+class _Metadata(TypedDict, total=False):
+    name: Any
+    namespace: Any
+    uid: Any
+    creationTimestamp: Any
+    deletionTimestamp: Any
+    ownerReferences: list[_OwnerReference] | None
+    resourceVersion: Any  # not for the row: where a watch resumes
+
+
+class _Pod(TypedDict, total=False):
+    metadata: _Metadata | None
+    spec: _Spec | None
+    status: _Status | None
+
+
+class _ListMeta(TypedDict, total=False):
+    resourceVersion: Any
+
+
+class _PodList(TypedDict, total=False):
+    metadata: _ListMeta | None
+    items: list[_Pod] | None
+
+
+@cache
+def pod_list_decoder() -> Any:
+    """A msgspec JSON decoder: PodList bytes -> {"metadata", "items": [pod dicts]} holding
+    only what pod_health reads; raises msgspec.DecodeError (a ValueError) on a bad body."""
+    import msgspec  # lazily, like every other heavy-ish import here
+
+    return msgspec.json.Decoder(_PodList)
+
+
+@cache
+def pod_decoder() -> Any:
+    """The same for one pod (a watch event's object)."""
+    import msgspec
+
+    return msgspec.json.Decoder(_Pod | None)
+
+
+@cache
+def watch_event_decoder() -> Any:
+    """One watch line -> {"type": ..., "object": ...} with each value still raw JSON
+    (msgspec.Raw, a slice of the line): the object is a Pod, or a Status on ERROR, so it is
+    decoded once the type is known."""
+    import msgspec
+
+    return msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 def parse_time(value: Any) -> datetime | None:

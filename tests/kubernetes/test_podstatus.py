@@ -450,7 +450,7 @@ def test_pod_detail_containers_and_events() -> None:
         init=[terminated(name="migrate"), terminated(name="warm")],
         init_specs=INIT2,
     )
-    events = [
+    events: list[dict[str, Any]] = [
         {
             "type": "Warning",
             "reason": "BackOff",
