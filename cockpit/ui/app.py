@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -20,7 +21,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -134,8 +135,15 @@ class CockpitApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, runtime: Runtime, *, theme: str = "", mouse: bool = False) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        theme: str = "",
+        mouse: bool = False,
+        driver_class: type[Any] | None = None,
+    ) -> None:
+        super().__init__(driver_class=driver_class)
         self.runtime = runtime
         self.config = runtime.config
         self.clock = runtime.clock
@@ -205,6 +213,9 @@ class CockpitApp(App[None]):
         return self.query_one(f"#{name}", Panel)
 
     def on_mount(self) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            # SSH dropped: sshd sends SIGHUP; leave within a second, no busy loop
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         self.update_palette()
         self.theme_changed_signal.subscribe(self, lambda _theme: self.update_palette())
         self._layout(self.size.width)
@@ -223,8 +234,9 @@ class CockpitApp(App[None]):
         if self.runtime.outbox is not None:
             self.outbox_loop()
 
-    def on_resize(self) -> None:
-        self._layout(self.size.width)
+    def on_resize(self, event: events.Resize) -> None:
+        # the event's size: this handler runs before App._on_resize updates self.size
+        self._layout(event.size.width)
 
     def _layout(self, width: int) -> None:
         grid = self.query_one("#panels")
@@ -271,6 +283,9 @@ class CockpitApp(App[None]):
         self.mark_dirty("incident", "alerts", "pods")
 
     def render_status(self) -> None:
+        bars = self.query(StatusBar)
+        if not bars:  # shutting down: the screen is gone while a timer or feed still fires
+            return
         now = self.clock.now()
         palette = self.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -299,7 +314,7 @@ class CockpitApp(App[None]):
         if self.outbox_status:
             text.append("  ")
             text.append(clean(self.outbox_status, 60), style=palette.warn)
-        self.query_one(StatusBar).update(text)
+        bars.first().update(text)
 
     # ----------------------------------------------------------------- feeds
 

@@ -127,6 +127,11 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                 )
 
     def on_mount(self) -> None:
+        for radios in self.query(RadioSet):
+            # Textual highlights the first button, not the pressed one: enter would then
+            # silently switch the choice away from the prefilled value
+            if radios.pressed_index >= 0:
+                radios._selected = radios.pressed_index
         if self.is_form and self.fields:
             self.query_one(f"#field-{self.fields[0].name}").focus()
         else:
