@@ -5,11 +5,15 @@ as evidence. No UI imports: the action layer and tests use it without a screen.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from cockpit.domain import AlertGroup, PodEvent, PodEventType, PodHealth, QueueDepth
+
+
+_SOURCE_PREFIX = re.compile(r"^[\w.-]+ https?://\S+?: ")
 
 
 @dataclass
@@ -28,6 +32,12 @@ class Freshness:
     def mark_error(self, message: str) -> None:
         self.error = message
 
+    @property
+    def reason(self) -> str:
+        """The error without the "<system> <url>: " prefix backends put first, for the header:
+        `connection refused` says it all once the header has named the source."""
+        return _SOURCE_PREFIX.sub("", self.error, count=1)
+
     def age(self, now: datetime) -> timedelta | None:
         return now - self.last_ok if self.last_ok else None
 
@@ -38,9 +48,9 @@ class Freshness:
         age = self.age(now)
         age_text = short_duration(age) if age is not None else "-"
         if self.error and age is None:
-            return f"{self.name} DOWN: {self.error}", "stale"
+            return f"{self.name} DOWN: {self.reason}", "stale"
         if self.error:
-            return f"{self.name} STALE {age_text}: {self.error}", "stale"
+            return f"{self.name} STALE {age_text}: {self.reason}", "stale"
         if age is None:
             return f"{self.name} loading", "wait"
         return f"{self.name} ok {age_text}", "ok"

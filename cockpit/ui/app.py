@@ -303,7 +303,8 @@ class CockpitApp(App[None]):
                 "wait": palette.dim,
             }[level]
             text.append("  ")
-            text.append(clean(described, 60), style=style)
+            # room for three sources and the incident: the reason is cut only when it must be
+            text.append(clean(described, max(40, self.size.width // 3)), style=style)
         incident = self.actions.current_incident()
         if incident is not None:
             text.append("  ")

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.color import Color
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from cockpit.ui.keyed_table import Cell, Column, KeyedTable
+from cockpit.ui.text import clean
 
 if TYPE_CHECKING:
     from cockpit.ui.app import CockpitApp
@@ -64,6 +66,7 @@ class Panel(Vertical):
         super().__init__(id=self.panel_name, **kwargs)
         self.filter_text = ""
         self.items: dict[str, Any] = {}  # row key -> domain object
+        self._shown_message: str | None = None
 
     @property
     def cockpit(self) -> CockpitApp:
@@ -101,15 +104,30 @@ class Panel(Vertical):
         needle = self.filter_text.lower()
         shown = [(k, cells) for k, cells, text in rows if not needle or needle in text.lower()]
         self.table.sync(shown)
-        empty = self.query_one(".empty", Static)
         message = self.status_message(len(rows), len(shown))
-        empty.update(message)
-        empty.display = bool(message)
+        # every assignment below repaints the whole panel in Textual: only when it changed
+        if message != self._shown_message:
+            self._shown_message = message
+            empty = self.query_one(".empty", Static)
+            empty.update(Text(message))  # Text: a hint like "[kubernetes]" is not markup
+            empty.display = bool(message)
         counts = self.title_counts()
-        self.border_title = f"{self.number} {self.panel_name.title()}" + (
-            f" · {counts}" if counts else ""
-        )
-        self.border_subtitle = f"filter: {self.filter_text}" if self.filter_text else ""
+        title = f"{self.number} {self.panel_name.title()}" + (f" · {counts}" if counts else "")
+        if title != self.border_title:
+            self.border_title = title
+        subtitle = self.subtitle()
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
+
+    def subtitle(self) -> str:
+        """The bottom border: the filter, or why the rows shown are old."""
+        parts = []
+        fresh = self.cockpit.live.freshness.get(self.panel_name)
+        if fresh is not None and fresh.error and self.table.row_count:
+            parts.append(f"STALE: {clean(fresh.error, 120)}")
+        if self.filter_text:
+            parts.append(f"filter: {clean(self.filter_text, 40)}")
+        return " · ".join(parts)
 
     def status_message(self, total: int, shown: int) -> str:
         fresh = self.cockpit.live.freshness.get(self.panel_name)
