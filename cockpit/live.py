@@ -12,7 +12,6 @@ from typing import Any
 
 from cockpit.domain import AlertGroup, PodEvent, PodEventType, PodHealth, QueueDepth
 
-
 _SOURCE_PREFIX = re.compile(r"^[\w.-]+ https?://\S+?: ")
 
 
