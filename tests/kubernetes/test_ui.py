@@ -1,0 +1,577 @@
+"""The pods panel end to end: CockpitApp(build_runtime(config)) on kmock's Kubernetes emulator
+over real HTTP, keys pressed through Textual's Pilot, checked through the requests the
+emulator received, the incident store and what the screen shows.
+
+The app and the emulator share the test's event loop, so every wait yields to it
+(pilot.pause) instead of sleeping. kmock replays existing pods as ADDED on every watch and
+ignores selectors; nothing here depends on either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import kmock
+import pytest
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widgets import Log, RadioSet
+
+from cockpit.config import parse_config
+from cockpit.domain import EventKind, PodHealth, RestartMode, TimelineEvent
+from cockpit.runtime import Runtime, build_runtime
+from cockpit.ui.app import CockpitApp, StatusBar
+from cockpit.ui.panels.pods import PodsPanel
+from cockpit.ui.screens.forms import FormScreen
+from cockpit.ui.screens.views import DetailScreen, LogsScreen
+from tests.screen import screen_text as _screen_text
+
+from .conftest import DEPLOYMENTS, PODS, REPLICASETS, STATEFULSETS, raw_pod, write_kubeconfig
+
+pytestmark = pytest.mark.server
+
+T = TypeVar("T")
+
+CRASHING = "payments-api-7d4b9c-x2k9q"
+HEALTHY = ("payments-api-7d4b9c-m4n8p", "payments-api-7d4b9c-z7w3r")
+OOM = "reports-worker-0"  # namespace batch, a StatefulSet's pod
+BATCH_OK = "reports-worker-1"
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+FORBIDDEN = {"kind": "Status", "code": 403, "reason": "Forbidden", "message": "rbac says no"}
+
+
+# ---------------------------------------------------------------------------- the cluster
+
+
+def oom_pod(name: str) -> dict[str, Any]:
+    """A JVM killed by the kernel just now: kubectl shows OOMKilled, exit code 137."""
+    pod = raw_pod(name, "batch", owner=("StatefulSet", "reports-worker"), restarts=4)
+    pod["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    status = pod["status"]["containerStatuses"][0]
+    status["ready"] = False
+    killed = {"exitCode": 137, "reason": "OOMKilled", "finishedAt": "2026-11-25T02:59:00Z"}
+    status["state"] = {"terminated": {**killed, "startedAt": "2026-11-25T02:55:00Z"}}
+    status["lastState"] = {"terminated": killed}
+    return pod
+
+
+def seed_world(emulator: Any) -> None:
+    """payments-api (Deployment -> ReplicaSet -> 3 pods, one crashing) and a batch
+    StatefulSet with one OOMKilled pod."""
+    rs = "payments-api-7d4b9c"
+    emulator.objects[DEPLOYMENTS, "payments", "payments-api"] = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "payments-api", "namespace": "payments"},
+        "spec": {"template": {"metadata": {"labels": {"app": "payments-api"}}}},
+    }
+    emulator.objects[REPLICASETS, "payments", rs] = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": rs,
+            "namespace": "payments",
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": "payments-api",
+                    "controller": True,
+                }
+            ],
+        },
+    }
+    emulator.objects[STATEFULSETS, "batch", "reports-worker"] = {
+        "metadata": {"name": "reports-worker", "namespace": "batch"},
+        "spec": {},
+    }
+    pods = [
+        raw_pod(CRASHING, owner=("ReplicaSet", rs), crash=True, restarts=7),
+        *(raw_pod(name, owner=("ReplicaSet", rs)) for name in HEALTHY),
+        oom_pod(OOM),
+        raw_pod(BATCH_OK, "batch", owner=("StatefulSet", "reports-worker")),
+    ]
+    for pod in pods:
+        meta = pod["metadata"]
+        emulator.objects[PODS, meta["namespace"], meta["name"]] = pod
+
+
+class RefusingEmulator(kmock.KubernetesEmulator):
+    """kmock applies a DELETE to its objects (and streams DELETED) even when a reaction
+    answers 403; a real API server that refuses a request changes nothing. So deletes skip
+    the emulator's object tracking and get only the reactions (kmock's internal _handle)."""
+
+    async def _handle(self, request: Any) -> Any:
+        if request.action == kmock.action.DELETE:
+            return await kmock.KubernetesScaffold._handle(self, request)
+        return await super()._handle(request)
+
+
+async def stop(server: Any) -> None:
+    """Stop a kmock server now: aiohttp otherwise waits 60 s for open watch streams."""
+    server.server.runner._shutdown_timeout = 0.5
+    await server.__aexit__(None, None, None)
+
+
+def requests(emulator: Any, method: Any) -> list[Any]:
+    return [r for r in list(emulator) if r.method == method]
+
+
+def pod_lists(emulator: Any) -> list[Any]:
+    return [r for r in list(emulator) if r.action == kmock.action.LIST and r.resource == PODS]
+
+
+# ---------------------------------------------------------------------------- the screen
+
+
+async def until(
+    pilot: Pilot[Any], check: Callable[[], T | None], what: str, timeout: float = 15.0
+) -> T:
+    """Let the app run until check() is truthy; fails naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    result: T | None = None
+    while True:
+        try:
+            result = check()
+        except Exception:  # a widget not mounted yet, a screen in transition
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s (last: {result!r})")
+        await pilot.pause(0.05)
+
+
+async def settle(pilot: Pilot[Any], seconds: float = 0.5) -> None:
+    """Real time for the app to act: used only to show that something did NOT happen."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+
+
+def screen_text(app: CockpitApp) -> str:
+    return _screen_text(cast(Any, app))
+
+
+def header(app: CockpitApp) -> str:
+    """The header line exactly as drawn (cut to the screen width)."""
+    bar = app.query_one(StatusBar)
+    return "".join(s.text for s in bar.render_lines(Region(0, 0, bar.size.width, 1)))
+
+
+def pods_panel(app: CockpitApp) -> PodsPanel:
+    panel = app.panel("pods")
+    assert isinstance(panel, PodsPanel)
+    return panel
+
+
+def rows(app: CockpitApp) -> list[tuple[str, str, str]]:
+    """(key, READY, STATUS) of every row, top to bottom: STATUS as drawn, READY from the
+    row's pod (narrow screens drop that column)."""
+    panel = pods_panel(app)
+    table = panel.table
+    return [
+        (key, panel.items[key].ready, str(table.get_cell(key, "status")))
+        for key in table.row_keys()
+    ]
+
+
+def row_of(app: CockpitApp, name: str) -> tuple[str, str, str] | None:
+    return next((row for row in rows(app) if row[0].endswith("/" + name)), None)
+
+
+def notifications(app: CockpitApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def restarts(app: CockpitApp) -> list[TimelineEvent]:
+    return [e for e in app.actions.store.timeline(None) if e.kind is EventKind.RESTART]
+
+
+async def loaded(pilot: Pilot[Any], app: CockpitApp) -> None:
+    """The first list arrived, the watch is open and the header says so."""
+    await until(pilot, lambda: len(rows(app)) == 5, "the five seeded pods in the panel")
+    await until(pilot, lambda: "pods ok" in header(app), "pods ok in the header")
+
+
+async def select(pilot: Pilot[Any], app: CockpitApp, name: str) -> PodHealth:
+    """Focus the pods panel (key 3) and move the cursor with the arrow keys onto `name`."""
+    panel = pods_panel(app)
+    await pilot.press("3")
+    await pilot.press("home")
+    for _ in range(len(rows(app))):
+        pod = panel.selected_pod()
+        if pod is not None and pod.name == name:
+            return pod
+        await pilot.press("down")
+    raise AssertionError(f"no row for {name}: {rows(app)}")
+
+
+async def open_restart(pilot: Pilot[Any], app: CockpitApp) -> FormScreen:
+    await pilot.press("r")
+    return await until(
+        pilot,
+        lambda: app.screen if isinstance(app.screen, FormScreen) else None,
+        "the restart confirmation",
+    )
+
+
+async def closed(pilot: Pilot[Any], app: CockpitApp) -> None:
+    await until(pilot, lambda: app.screen is app.default_screen, "the dialog closes")
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(autouse=True)
+def _bounded_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot waits after every key until the process looks idle, up to 1 s twice per key;
+    the cockpit never is (a 1 s tick, watch threads). Every wait here polls instead."""
+    import textual.app
+    import textual.pilot
+    from textual._wait import wait_for_idle
+
+    async def bounded(min_sleep: float = 0.0, max_sleep: float = 0.1) -> None:
+        await wait_for_idle(min_sleep, min(max_sleep, 0.1))
+
+    monkeypatch.setattr(textual.app, "wait_for_idle", bounded)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", bounded)
+
+
+@pytest.fixture
+async def make_cockpit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Callable[[str], CockpitApp]]:
+    """CockpitApp(build_runtime(config)) against the API server at `server`."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    runtimes: list[Runtime] = []
+
+    def make(server: str) -> CockpitApp:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server)
+        config = parse_config(
+            {
+                "kubernetes": {"kubeconfig": str(kubeconfig), "timeout": "2s"},
+                "store": {"path": str(tmp_path / "incidents.sqlite3")},
+                # no bell and no OSC desktop notification written to pytest's terminal
+                "ui": {"bell": False, "desktop_notify": False},
+            },
+            tmp_path / "config.toml",
+        )
+        runtime = build_runtime(config)
+        runtimes.append(runtime)
+        return CockpitApp(runtime)
+
+    yield make
+    for runtime in runtimes:
+        await runtime.close()
+
+
+@pytest.fixture
+def cockpit(emulator: Any, make_cockpit: Callable[[str], CockpitApp]) -> CockpitApp:
+    seed_world(emulator)
+    return make_cockpit(str(emulator.url).rstrip("/"))
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+async def test_pods_show_kubectl_status_unhealthy_first(
+    cockpit: CockpitApp, size: tuple[int, int]
+) -> None:
+    async with cockpit.run_test(size=size) as pilot:
+        await loaded(pilot, cockpit)
+        shown = rows(cockpit)
+        assert shown[:2] == [
+            (f"payments/{CRASHING}", "0/1", "CrashLoopBackOff"),
+            (f"batch/{OOM}", "0/1", "OOMKilled"),
+        ]
+        assert sorted(shown[2:]) == sorted(
+            [(f"payments/{name}", "1/1", "Running") for name in HEALTHY]
+            + [(f"batch/{BATCH_OK}", "1/1", "Running")]
+        )
+        title = str(pods_panel(cockpit).border_title)
+        assert "payments 1/3 unhealthy" in title and "batch 1/2 unhealthy" in title
+        text = screen_text(cockpit)
+        assert "CrashLoopBackOff" in text and "OOMKilled" in text
+        assert "payments 1/3 unhealthy" in text
+        assert "pods ok" in header(cockpit)
+        assert "Traceback" not in text
+
+
+async def test_watch_events_reach_the_panel_without_a_relist(
+    emulator: Any, cockpit: CockpitApp
+) -> None:
+    async with cockpit.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, cockpit)
+        lists = len(pod_lists(emulator))
+        # the crashing pod comes back: Running and ready, and drops out of the top
+        running = raw_pod(CRASHING, owner=("ReplicaSet", "payments-api-7d4b9c"), restarts=7)
+        path = f"/api/v1/namespaces/payments/pods/{CRASHING}"
+        await emulator.patch(path, json={"status": running["status"]})
+        await until(
+            pilot,
+            lambda: row_of(cockpit, CRASHING) == (f"payments/{CRASHING}", "1/1", "Running"),
+            "the modified pod's row",
+        )
+        assert rows(cockpit)[0] == (f"batch/{OOM}", "0/1", "OOMKilled")
+        await until(
+            pilot,
+            lambda: "payments" not in str(pods_panel(cockpit).border_title),
+            "payments healthy in the title",
+        )
+        # the OOMKilled pod is deleted: its row goes
+        await emulator.delete(f"/api/v1/namespaces/batch/pods/{OOM}")
+        await until(pilot, lambda: row_of(cockpit, OOM) is None, "the deleted pod's row goes")
+        assert len(rows(cockpit)) == 4
+        await until(
+            pilot,
+            lambda: str(pods_panel(cockpit).border_title).endswith("4 healthy"),
+            "4 healthy in the title",
+        )
+        assert len(pod_lists(emulator)) == lists  # events, not a relist
+
+
+async def test_rollout_restart_patches_like_kubectl_and_is_recorded(
+    emulator: Any, cockpit: CockpitApp
+) -> None:
+    async with cockpit.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, cockpit)
+        await select(pilot, cockpit, CRASHING)
+
+        # r, n: the dialog closes and nothing is sent
+        dialog = await open_restart(pilot, cockpit)
+        text = screen_text(cockpit)
+        assert "Delete only pod" in text and "Rollout restart Deployment payments-api" in text
+        assert dialog.values()["mode"] == RestartMode.DELETE_POD.value
+        await pilot.press("n")
+        await closed(pilot, cockpit)
+        await settle(pilot)
+        assert not requests(emulator, kmock.method.PATCH)
+        assert not requests(emulator, kmock.method.DELETE)
+        assert not restarts(cockpit)
+
+        # r, the rollout chosen with the keyboard, y
+        dialog = await open_restart(pilot, cockpit)
+        await pilot.press("shift+tab")
+        assert isinstance(cockpit.focused, RadioSet)
+        await pilot.press("down", "enter")
+        assert dialog.values()["mode"] == RestartMode.ROLLOUT.value
+        before = datetime.now(UTC).replace(microsecond=0)
+        await pilot.press("y")
+        await closed(pilot, cockpit)
+        patches = await until(
+            pilot, lambda: requests(emulator, kmock.method.PATCH), "the PATCH reaches the API"
+        )
+        after = datetime.now(UTC)
+        assert len(patches) == 1
+        patch = patches[0]
+        assert str(patch.url.path) == "/apis/apps/v1/namespaces/payments/deployments/payments-api"
+        assert patch.headers["Content-Type"] == "application/strategic-merge-patch+json"
+        body = json.loads(patch.body)
+        stamp = body["spec"]["template"]["metadata"]["annotations"][
+            "kubectl.kubernetes.io/restartedAt"
+        ]
+        assert body == {
+            "spec": {
+                "template": {
+                    "metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}
+                }
+            }
+        }
+        assert RFC3339.match(stamp), stamp
+        assert before <= datetime.fromisoformat(stamp.replace("Z", "+00:00")) <= after
+        assert not requests(emulator, kmock.method.DELETE)
+
+        events = await until(pilot, lambda: restarts(cockpit), "the RESTART event")
+        assert len(events) == 1
+        event = events[0]
+        assert event.details["pod"] == f"payments/{CRASHING}"
+        assert event.details["mode"] == RestartMode.ROLLOUT.value
+        assert event.details["target"] == f"payments/{CRASHING}"
+        assert event.source == "kubernetes"
+        result = f"rollout restart of deployment payments/payments-api (restartedAt {stamp})"
+        assert event.summary == result
+        await until(pilot, lambda: result in notifications(cockpit), "the result notification")
+        # the shift log on screen says it too
+        incident = cockpit.panel("incident").table
+        await until(
+            pilot,
+            lambda: any(
+                "rollout restart" in " ".join(str(c) for c in incident.get_row(key))
+                for key in incident.row_keys()
+            ),
+            "the restart in the shift log panel",
+        )
+
+        # r with the default (delete only this pod), y: a DELETE for that pod; its row goes
+        await select(pilot, cockpit, CRASHING)
+        await open_restart(pilot, cockpit)
+        await pilot.press("y")
+        await closed(pilot, cockpit)
+        deletes = await until(
+            pilot, lambda: requests(emulator, kmock.method.DELETE), "the DELETE reaches the API"
+        )
+        assert [str(r.url.path) for r in deletes] == [
+            f"/api/v1/namespaces/payments/pods/{CRASHING}"
+        ]
+        await until(pilot, lambda: row_of(cockpit, CRASHING) is None, "the deleted pod's row")
+        events = await until(
+            pilot,
+            lambda: restarts(cockpit) if len(restarts(cockpit)) == 2 else None,
+            "the second event",
+        )
+        assert events[0].details["mode"] == RestartMode.DELETE_POD.value  # newest first
+        assert events[0].details["pod"] == f"payments/{CRASHING}"
+        assert len(requests(emulator, kmock.method.PATCH)) == 1
+
+
+async def test_forbidden_delete_is_one_line_and_changes_nothing(
+    make_cockpit: Callable[[str], CockpitApp],
+) -> None:
+    async with RefusingEmulator() as emulator, kmock.Server(emulator) as server:
+        seed_world(emulator)
+        emulator["delete", PODS] << 403 << FORBIDDEN
+        cockpit = make_cockpit(str(server.url).rstrip("/"))
+        await refused_delete(emulator, cockpit)
+
+
+async def refused_delete(emulator: Any, cockpit: CockpitApp) -> None:
+    async with cockpit.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, cockpit)
+        await select(pilot, cockpit, CRASHING)
+        await open_restart(pilot, cockpit)
+        await pilot.press("y")
+        await closed(pilot, cockpit)
+        message = await until(
+            pilot,
+            lambda: next((n for n in notifications(cockpit) if "forbidden" in n), None),
+            "the forbidden notification",
+        )
+        assert 'cannot delete pods in namespace "payments"' in message
+        assert message == (
+            f"restart payments/{CRASHING} failed: "
+            'forbidden: cannot delete pods in namespace "payments"'
+        )
+        assert len(requests(emulator, kmock.method.DELETE)) == 1
+        assert (PODS, "payments", CRASHING) in emulator.objects
+        await settle(pilot)
+        assert row_of(cockpit, CRASHING) == (f"payments/{CRASHING}", "0/1", "CrashLoopBackOff")
+        assert not restarts(cockpit)
+        assert "Traceback" not in screen_text(cockpit)
+
+
+async def test_enter_shows_the_pod_detail(emulator: Any, cockpit: CockpitApp) -> None:
+    async with cockpit.run_test(size=(200, 50)) as pilot:
+        await loaded(pilot, cockpit)
+        await select(pilot, cockpit, OOM)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(cockpit.screen, DetailScreen), "the pod detail")
+        text = await until(
+            pilot,
+            lambda: screen_text(cockpit) if "last termination" in screen_text(cockpit) else "",
+            "the container section",
+        )
+        assert f"Pod batch/{OOM}" in text
+        assert "container app" in text
+        assert "OOMKilled (exit code 137)" in text
+        assert "StatefulSet reports-worker" in text
+        await pilot.press("escape")
+        await closed(pilot, cockpit)
+
+
+async def test_logs_and_previous_container(emulator: Any, cockpit: CockpitApp) -> None:
+    def logs(request: Any) -> bytes:
+        if request.params.get("previous") == "true":
+            return b"java.lang.OutOfMemoryError: Java heap space\n"
+        return b"starting report run 42\n"
+
+    emulator["get", PODS, kmock.subresource("log")] << logs
+    async with cockpit.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, cockpit)
+        await select(pilot, cockpit, OOM)
+        await pilot.press("l")
+        screen = await until(
+            pilot,
+            lambda: cockpit.screen if isinstance(cockpit.screen, LogsScreen) else None,
+            "the logs screen",
+        )
+        log = screen.query_one(Log)
+        await until(pilot, lambda: "starting report run 42" in log.lines, "the current log")
+        await pilot.press("p")
+        await until(
+            pilot,
+            lambda: "java.lang.OutOfMemoryError: Java heap space" in log.lines,
+            "the previous container's log",
+        )
+        assert "previous container" in screen_text(cockpit)
+        reads = [r for r in list(emulator) if r.subresource == "log"]
+        assert [r.params.get("previous") for r in reads][-1] == "true"
+        assert all(r.params.get("container") == "app" for r in reads)
+        await pilot.press("escape")
+        await closed(pilot, cockpit)
+
+
+async def test_api_server_down_then_back(
+    make_cockpit: Callable[[str], CockpitApp], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with kmock.KubernetesEmulator() as emulator:
+        server: Any = await kmock.Server(emulator).__aenter__()
+        port = server.port
+        seed_world(emulator)
+        app = make_cockpit(str(server.url).rstrip("/"))
+        try:
+            async with app.run_test(size=(80, 24)) as pilot:
+                await loaded(pilot, app)
+                before = rows(app)
+                started = time.monotonic()
+                await stop(server)
+                server = None
+                line = await until(
+                    pilot,
+                    lambda: header(app) if re.search(r"pods (STALE|DOWN)", header(app)) else "",
+                    "pods STALE in the header",
+                    timeout=10,
+                )
+                took = time.monotonic() - started
+                # 80 columns leave the reason 40: the cause itself is cut (see the report)
+                assert re.search(r"pods STALE \d+s: cluster unreachable", line), line
+                error = app.live.freshness["pods"].error
+                assert re.fullmatch(
+                    r"cluster unreachable while trying to watch pods: "
+                    r"(connection lost|connection refused)",
+                    error,
+                ), error
+                assert rows(app) == before
+                text = screen_text(app)
+                assert "Traceback" not in text and "CrashLoopBackOff" in text
+                # the reconnects (backoff) keep failing: rows stay, the header stays STALE
+                await until(
+                    pilot,
+                    lambda: "connection refused" in app.live.freshness["pods"].error,
+                    "a refused reconnect",
+                )
+                assert "pods STALE" in header(app) and rows(app) == before
+
+                # the API server comes back on the same port: the watch reconnects
+                server = await kmock.Server(emulator, port=port).__aenter__()
+                back = time.monotonic()
+                await until(pilot, lambda: "pods ok" in header(app), "pods ok again", timeout=20)
+                print(f"STALE after {took:.1f}s; ok {time.monotonic() - back:.1f}s after restart")
+                assert rows(app) == before
+        finally:
+            if server is not None:
+                await stop(server)
+    problems = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not problems
