@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
+from itertools import islice
 from typing import Literal
 
 from cockpit.clock import Clock, SystemClock
@@ -25,11 +26,49 @@ Level = Literal["ok", "warn", "crit"]
 
 
 class _History:
-    __slots__ = ("times", "values")
+    """Samples plus running sums (exact ints: times in ms) and a sliding maximum, so the
+    slope and the sparkline's scale cost O(1) per queue however long the window is."""
+
+    __slots__ = ("_first", "_peaks", "s_t", "s_tt", "s_tv", "s_v", "times", "values")
 
     def __init__(self) -> None:
-        self.times: deque[float] = deque(maxlen=MAX_SAMPLES)
-        self.values: deque[int] = deque(maxlen=MAX_SAMPLES)
+        self.times: deque[float] = deque()
+        self.values: deque[int] = deque()
+        self.s_t = self.s_v = self.s_tt = self.s_tv = 0
+        self._first = 0  # sequence number of values[0]
+        self._peaks: deque[tuple[int, int]] = deque()  # (seq, value), values decreasing
+
+    def append(self, t: float, value: int) -> None:
+        if len(self.times) >= MAX_SAMPLES:
+            self.popleft()
+        seq = self._first + len(self.values)
+        self.times.append(t)
+        self.values.append(value)
+        ms = round(t * 1000)
+        self.s_t += ms
+        self.s_v += value
+        self.s_tt += ms * ms
+        self.s_tv += ms * value
+        peaks = self._peaks
+        while peaks and peaks[-1][1] <= value:
+            peaks.pop()
+        peaks.append((seq, value))
+
+    def popleft(self) -> None:
+        t = self.times.popleft()
+        value = self.values.popleft()
+        ms = round(t * 1000)
+        self.s_t -= ms
+        self.s_v -= value
+        self.s_tt -= ms * ms
+        self.s_tv -= ms * value
+        if self._peaks and self._peaks[0][0] == self._first:
+            self._peaks.popleft()
+        self._first += 1
+
+    @property
+    def top(self) -> int:
+        return self._peaks[0][1] if self._peaks else 0
 
 
 class QueueTrends:
@@ -63,11 +102,9 @@ class QueueTrends:
                 history = self._queues[key] = _History()
             if history.times and t < history.times[-1]:
                 continue  # out of order: keep time monotonic
-            history.times.append(t)
-            history.values.append(depth.total)
+            history.append(t, depth.total)
             while history.times and history.times[0] < horizon:
-                history.times.popleft()
-                history.values.popleft()
+                history.popleft()
         for key in [k for k in self._queues if k not in present]:
             del self._queues[key]
 
@@ -80,8 +117,8 @@ class QueueTrends:
         history = self._queues.get(key)
         if history is None or not history.values or width <= 0:
             return ""
-        values = list(history.values)[-width:]
-        top = max(history.values)
+        values = list(islice(reversed(history.values), width))[::-1]
+        top = history.top
         if top <= 0:
             return BARS[0] * len(values)
         last = len(BARS) - 1
@@ -92,15 +129,13 @@ class QueueTrends:
         history = self._queues.get(key)
         if history is None or len(history.values) < 2:
             return 0.0
-        times, values = history.times, history.values
-        n = len(times)
-        mean_t = sum(times) / n
-        mean_v = sum(values) / n
-        var = sum((t - mean_t) ** 2 for t in times)
-        if var == 0:
+        # least squares on exact integer sums (times in ms): flat is exactly 0
+        n = len(history.values)
+        var = n * history.s_tt - history.s_t * history.s_t
+        if var <= 0:
             return 0.0
-        cov = sum((t - mean_t) * (v - mean_v) for t, v in zip(times, values, strict=True))
-        return cov / var * 60.0
+        cov = n * history.s_tv - history.s_t * history.s_v
+        return cov / var * 60_000.0
 
     def level(self, queue: QueueDepth, thresholds: Iterable[QueueThreshold] = ()) -> Level:
         """ok / warn / crit for the queue (see queue_level)."""

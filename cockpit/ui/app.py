@@ -73,6 +73,16 @@ class StatusBar(Static):
     StatusBar { height: 1; background: $panel; padding: 0 1; }
     """
 
+    _shown: tuple[str, list[Any]] | None = None
+
+    def show(self, text: Text) -> None:
+        """Repaint only when the text changed, and without a layout pass: the bar is
+        one line high whatever it says (a layout pass repaints every table's scrollbars)."""
+        shown = (text.plain, list(text.spans))
+        if shown != self._shown:
+            self._shown = shown
+            self.update(text, layout=False)
+
 
 class CockpitCommands(Provider):
     """Every action in the command palette, plus the things without a key."""
@@ -315,7 +325,7 @@ class CockpitApp(App[None]):
         if self.outbox_status:
             text.append("  ")
             text.append(clean(self.outbox_status, 60), style=palette.warn)
-        bars.first().update(text)
+        bars.first().show(text)
 
     # ----------------------------------------------------------------- feeds
 

@@ -14,16 +14,27 @@ screen: when other rows move around it, the view scrolls with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
+from textual.widgets._data_table import Row
 from textual.widgets.data_table import ColumnKey, RowKey
 
 Cell = str | Text
+
+
+def same_cell(a: Cell, b: Cell) -> bool:
+    """Equal text AND style (Text.__eq__ ignores the base style: crit -> warn is a change)."""
+    if a is b:
+        return True
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class SyncStats:
 
 class KeyedTable(DataTable[Cell]):
     DEFAULT_CSS = """
-    KeyedTable { height: 1fr; }
+    KeyedTable { height: 1fr; overflow-x: hidden; }
     """
 
     def __init__(self, columns: Sequence[Column], **kwargs: object) -> None:
@@ -53,7 +64,21 @@ class KeyedTable(DataTable[Cell]):
         self._all_specs = tuple(columns)
         self._column_specs = tuple(columns)  # the ones shown at the current width
         self._wanted: dict[str, Sequence[Cell]] = {}
+        # what the table holds, mirrored: cells per key (shown columns) and the order
+        self._cells: dict[str, Sequence[Cell]] = {}
+        self._order: list[str] = []
+        self._keys: dict[str, RowKey] = {}
+        self._sized = False  # filled only once it has a width (fit_columns may drop columns)
         self.last_sync = SyncStats()
+
+    @property
+    def _shown_indexes(self) -> list[int]:
+        return [i for i, c in enumerate(self._all_specs) if c in self._column_specs]
+
+    def clear(self, columns: bool = False) -> KeyedTable:
+        super().clear(columns)
+        self._cells, self._order, self._keys = {}, [], {}
+        return self
 
     def on_mount(self) -> None:
         for column in self._column_specs:
@@ -61,8 +86,17 @@ class KeyedTable(DataTable[Cell]):
 
     def on_resize(self) -> None:
         self.fit_columns(self.size.width)
+        if not self._sized and self.size.width > 0:
+            self._sized = True
+            self.sync(self._wanted)
+
+    def on_focus(self) -> None:
+        self._scroll_cursor_into_view()
 
     def _needed(self, specs: Sequence[Column]) -> int:
+        # columns are fitted to the width, so no horizontal scrollbar (overflow-x: hidden):
+        # it would take a row and be repainted on every change; at most the last column's
+        # right padding is cut by the vertical scrollbar
         return sum(c.width + 2 * self.cell_padding for c in specs) + 1  # 1: the scrollbar
 
     def fit_columns(self, total: int) -> None:
@@ -82,8 +116,8 @@ class KeyedTable(DataTable[Cell]):
             self.clear(columns=True)
             for column in specs:
                 self.add_column(column.label, width=column.width, key=column.key)
-            wanted, self._wanted = self._wanted, {}
-            self.sync(wanted.items())
+            if self._sized:
+                self.sync(self._wanted)
             if selected is not None:
                 self.select_key(selected)
         flex = [c for c in self._column_specs if c.flex]
@@ -108,16 +142,14 @@ class KeyedTable(DataTable[Cell]):
         return tuple(c.key for c in self._column_specs)
 
     def row_keys(self) -> list[str]:
-        return [str(row.key.value) for row in self.ordered_rows]
+        return list(self._order)
 
     @property
     def selected_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return str(self.ordered_rows[self.cursor_row].key.value)
-        except IndexError:
-            return None
+        row = self.cursor_row
+        if 0 <= row < len(self._order):
+            return self._order[row]
+        return None
 
     def select_key(self, key: str) -> bool:
         try:
@@ -127,67 +159,184 @@ class KeyedTable(DataTable[Cell]):
         self.move_cursor(row=index, animate=False)
         return True
 
-    def sync(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> SyncStats:
-        """Make the table show exactly `rows`, in that order, touching only what changed."""
+    def sync(
+        self, rows: Mapping[str, Sequence[Cell]] | Iterable[tuple[str, Sequence[Cell]]]
+    ) -> SyncStats:
+        """Make the table show exactly `rows`, in that order, touching only what changed.
+
+        Only the screen regions that changed are refreshed: a cell, or a visible row whose
+        key moved. Rows are written straight into DataTable's structures, never queued for
+        measuring (the columns have fixed widths)."""
         stats = SyncStats()
-        self._wanted = full = dict(rows)  # cells of every column, shown or not
-        shown = [i for i, c in enumerate(self._all_specs) if c in self._column_specs]
+        full = dict(rows) if not isinstance(rows, dict) else rows
+        self._wanted = full
+        if not self._sized:
+            return stats  # no width yet: fit_columns fills the table at the first resize
+        count = len(self._all_specs)
+        shown = self._shown_indexes
         wanted: dict[str, Sequence[Cell]] = (
             full
-            if len(shown) == len(self._all_specs)
-            else {k: [v[i] for i in shown if i < len(v)] for k, v in full.items()}
+            if len(shown) == count
+            else {k: tuple(v[i] if i < len(v) else "" for i in shown) for k, v in full.items()}
         )
         selected = self.selected_key
         old_cursor_row = self.cursor_row if selected is not None else 0
         columns = [ColumnKey(k) for k in self.column_keys]
+        width = len(columns)
+        old_order = self._order
+        # what the visible rows show now: a row that moved is repainted only where the
+        # row now at its place looks different (neighbours often look alike)
+        top = int(self.scroll_y)
+        seen = [self._cells.get(k) for k in old_order[top : top + max(self.size.height, 1)]]
+        old_cells = self._cells
+        keys = self._keys
+        data = self._data
+        table_rows = self.rows
+        was_empty = not old_cells
 
-        # 1. remove gone rows in one pass (DataTable.remove_row rebuilds its index per row)
-        gone = [key for key in self.rows if key.value not in wanted]
-        if gone:
-            for key in gone:
-                del self.rows[key]
-                del self._data[key]
-            stats.removed = len(gone)
+        # 1. gone rows, in one pass (DataTable.remove_row rebuilds its index per row)
+        if len(old_cells) != len(wanted) or any(k not in wanted for k in old_cells):
+            for key in [k for k in old_cells if k not in wanted]:
+                row_key = keys.pop(key)
+                del table_rows[row_key]
+                del data[row_key]
+                del old_cells[key]
+                stats.removed += 1
 
-        # 2. changed cells: write in place, refresh only their regions (if on screen)
-        dirty: list[tuple[RowKey, int]] = []
-        for key, row in self._data.items():
-            values = wanted[str(key.value)]
-            for index, column in enumerate(columns):
-                value = values[index] if index < len(values) else ""
-                if row.get(column) != value:
-                    row[column] = value
-                    dirty.append((key, index))
-        stats.changed_cells = len(dirty)
-
-        # 3. new rows: appended (their widths are fixed, so nothing is measured)
-        existing = {row_key.value for row_key in self.rows}
-        for new_key, values in wanted.items():
-            if new_key not in existing:
-                self.add_row(*values, key=new_key)
+        # 2. changed cells are written in place; 3. new rows are written directly
+        dirty: list[tuple[str, int]] = []
+        for key, values in wanted.items():
+            before = old_cells.get(key)
+            if before is values:
+                continue
+            if before is None:
+                row_key = keys[key] = RowKey(key)
+                data[row_key] = {
+                    column: values[i] if i < len(values) else "" for i, column in enumerate(columns)
+                }
+                table_rows[row_key] = Row(row_key, 1)
+                old_cells[key] = values
                 stats.added += 1
+                continue
+            row = data[keys[key]]
+            for index in range(width):
+                value = values[index] if index < len(values) else ""
+                if not same_cell(before[index] if index < len(before) else "", value):
+                    row[columns[index]] = value
+                    dirty.append((key, index))
+            old_cells[key] = values
+        stats.changed_cells = len(dirty)
 
         # 4. order: rewrite the index map once if it differs
         order = list(wanted)
-        current = self._row_locations
-        if gone or any(current.get(RowKey(k)) != i for i, k in enumerate(order)):
-            self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(order)})
+        if order != old_order:
+            self._row_locations = TwoWayDict({keys[k]: i for i, k in enumerate(order)})
+            self._order = order
             stats.reordered = True
 
-        if gone or stats.reordered or stats.added:
+        if stats.added or stats.removed or order != old_order or dirty:
+            # the render caches key on this counter: without the bump they show old lines
             self._update_count += 1
-            self.refresh(layout=bool(gone or stats.added))
-        elif dirty:
-            self._update_count += 1  # invalidates the render caches, which key on it
-            for key, column_index in dirty:
-                row_index = self._row_locations.get(key)
-                if row_index is not None:
-                    self.refresh_coordinate(Coordinate(row_index, column_index))
+            self._repaint(old_order, order, seen, dirty, resized=bool(stats.added or stats.removed))
+
+        if was_empty and order and self.columns:
+            # as DataTable.add_row does: a cursor now exists, so announce it (RowHighlighted)
+            self.cursor_coordinate = self.cursor_coordinate
+            if self.show_cursor and self.cursor_type != "none":
+                self._highlight_cursor()
 
         # 5. the selection follows its row and stays at the same height on screen
         self._keep_selection(selected, old_cursor_row)
         self.last_sync = stats
         return stats
+
+    def _repaint(
+        self,
+        old: list[str],
+        new: list[str],
+        seen: list[Sequence[Cell] | None],
+        dirty: list[tuple[str, int]],
+        resized: bool,
+    ) -> None:
+        """Refresh the regions on screen that show something else now, nothing more."""
+        if resized:
+            # the row count changed: the virtual size (scrollbar) is recomputed on idle,
+            # without measuring a cell (no row is queued for that)
+            self._require_update_dimensions = True
+            self.check_idle()
+        top = int(self.scroll_y)
+        bottom = top + max(self.size.height, 1)
+        if resized and len(new) < bottom and len(new) != len(old):
+            self.refresh()  # rows vanished from the visible part: repaint all of it
+            return
+        lines = set()
+        width = len(self._column_specs)
+        for index in range(top, min(bottom, max(len(new), len(old)))):
+            was = old[index] if index < len(old) else None
+            now = new[index] if index < len(new) else None
+            if was == now:
+                continue
+            lines.add(index)
+            shown = seen[index - top] if index - top < len(seen) else None
+            cells = self._cells.get(now) if now is not None else None
+            if shown is None or cells is None:
+                self._refresh_row_region(index)
+                continue
+            for column in range(width):
+                a = shown[column] if column < len(shown) else ""
+                b = cells[column] if column < len(cells) else ""
+                if not same_cell(a, b):
+                    self._refresh_cell_region(index, column)
+        if dirty:
+            location = self._row_locations.get
+            keys = self._keys
+            for key, column_index in dirty:
+                at = location(keys[key])
+                if at is not None and top <= at < bottom and at not in lines:
+                    self._refresh_cell_region(at, column_index)
+
+    # fixed-height rows, no labels: regions are arithmetic (DataTable sums every row above)
+    def _row_y(self, row_index: int) -> int:
+        return row_index + (self.header_height if self.show_header else 0)
+
+    def _refresh_row_region(self, row_index: int) -> None:
+        width = max(self.size.width, self.virtual_size.width)
+        self._refresh_region(Region(0, self._row_y(row_index), width, 1))
+
+    def _refresh_cell_region(self, row_index: int, column_index: int) -> None:
+        ordered = self.ordered_columns
+        if column_index >= len(ordered):
+            return
+        x = sum(c.get_render_width(self) for c in ordered[:column_index])
+        x += self._row_label_column_width
+        width = ordered[column_index].get_render_width(self)
+        self._refresh_region(Region(x, self._row_y(row_index), width, 1))
+
+    def _get_row_region(self, row_index: int) -> Region:
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        width = sum(c.get_render_width(self) for c in self.columns.values())
+        width += self._row_label_column_width
+        return Region(0, self._row_y(row_index), max(self.size.width, width), 1)
+
+    def _get_cell_region(self, coordinate: Coordinate) -> Region:
+        if not self.is_valid_coordinate(coordinate):
+            return Region(0, 0, 0, 0)
+        row_index, column_index = coordinate
+        ordered = self.ordered_columns
+        x = sum(c.get_render_width(self) for c in ordered[:column_index])
+        x += self._row_label_column_width
+        width = ordered[column_index].get_render_width(self)
+        return Region(x, self._row_y(row_index), width, 1)
+
+    def _move_cursor_quietly(self, row: int) -> None:
+        """Move the cursor without the watcher, which scrolls it into view."""
+        old = self.cursor_coordinate
+        self.set_reactive(DataTable.cursor_coordinate, Coordinate(row, old.column))
+        top, bottom = int(self.scroll_y), int(self.scroll_y) + self.size.height
+        for index in (old.row, row):
+            if top <= index < bottom:
+                self._refresh_row_region(index)
 
     def _keep_selection(self, selected: str | None, old_row: int) -> None:
         if not self.row_count:
@@ -196,8 +345,14 @@ class KeyedTable(DataTable[Cell]):
             new_row = self._row_locations.get(RowKey(selected))
             assert new_row is not None
             if new_row != old_row:
-                self.scroll_y = max(0.0, self.scroll_y + (new_row - old_row))
-                self.move_cursor(row=new_row, animate=False, scroll=False)
+                if self.has_focus:
+                    # under the engineer's eyes: the row stays at the same height on screen
+                    self.scroll_y = max(0.0, self.scroll_y + (new_row - old_row))
+                    self.move_cursor(row=new_row, animate=False, scroll=False)
+                else:
+                    # the view stays put (a scroll repaints the whole table, on every poll);
+                    # the cursor follows its row quietly and comes into view on focus
+                    self._move_cursor_quietly(new_row)
         else:
             # the selected row is gone: stay at the same height (clamped)
             self.cursor_coordinate = Coordinate(min(old_row, self.row_count - 1), 0)

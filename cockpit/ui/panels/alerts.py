@@ -111,9 +111,6 @@ class AlertsPanel(Panel):
             return group is not None
         return True
 
-    def on_data_table_row_highlighted(self) -> None:
-        self.refresh_bindings()
-
     def on_data_table_row_selected(self) -> None:
         self.action_detail()
 

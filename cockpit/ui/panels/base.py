@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Vertical
+from textual.content import Content
+from textual.geometry import Region
 from textual.widgets import Input, Static
 
 from cockpit.ui.keyed_table import Cell, Column, KeyedTable
@@ -67,6 +70,9 @@ class Panel(Vertical):
         self.filter_text = ""
         self.items: dict[str, Any] = {}  # row key -> domain object
         self._shown_message: str | None = None
+        self._title_shown: str | None = None
+        self._subtitle_shown: str | None = None
+        self._bindings_shown: tuple[bool | None, ...] | None = None
 
     @property
     def cockpit(self) -> CockpitApp:
@@ -86,7 +92,8 @@ class Panel(Vertical):
         return self.query_one("Input.filter", Input)
 
     def on_mount(self) -> None:
-        self.border_title = f"{self.number} {self.panel_name.title()}"
+        self._title_shown = f"{self.number} {self.panel_name.title()}"
+        self.border_title = self._title_shown
 
     # ----------------------------------------------------------------- data
 
@@ -102,7 +109,10 @@ class Panel(Vertical):
             return
         rows = self.build_rows()
         needle = self.filter_text.lower()
-        shown = [(k, cells) for k, cells, text in rows if not needle or needle in text.lower()]
+        if needle:
+            shown = {k: cells for k, cells, text in rows if needle in text.lower()}
+        else:
+            shown = {k: cells for k, cells, _ in rows}
         self.table.sync(shown)
         message = self.status_message(len(rows), len(shown))
         # every assignment below repaints the whole panel in Textual: only when it changed
@@ -113,11 +123,26 @@ class Panel(Vertical):
             empty.display = bool(message)
         counts = self.title_counts()
         title = f"{self.number} {self.panel_name.title()}" + (f" · {counts}" if counts else "")
-        if title != self.border_title:
-            self.border_title = title
+        if title != self._title_shown:
+            self._title_shown = title
+            self._set_border_line("border_title", title, top=True)
         subtitle = self.subtitle()
-        if subtitle != self.border_subtitle:
-            self.border_subtitle = subtitle
+        if subtitle != self._subtitle_shown:
+            self._subtitle_shown = subtitle
+            self._set_border_line("border_subtitle", subtitle, top=False)
+
+    def _set_border_line(self, name: str, text: str, *, top: bool) -> None:
+        """Like assigning border_title / border_subtitle, but repaint only that border line:
+        the assignment repaints the whole panel (every row of its table), and a title
+        like "deepest orders 479" changes on every poll."""
+        if not self.is_mounted or not self.size:
+            setattr(self, name, Text(text))
+            return
+        setattr(self, f"_{name}", Content(text).expand_tabs(4).split()[0])
+        offset = self.content_offset
+        outer = self.outer_size
+        y = -offset.y if top else outer.height - offset.y - 1
+        self.refresh(Region(-offset.x, y, outer.width, 1))
 
     def subtitle(self) -> str:
         """The bottom border: the filter, or why the rows shown are old."""
@@ -140,6 +165,31 @@ class Panel(Vertical):
         if shown == 0:
             return f"no row matches the filter {self.filter_text!r}"
         return ""
+
+    # ----------------------------------------------------------------- keys
+
+    def _binding_state(self) -> tuple[bool | None, ...]:
+        return tuple(
+            self.check_action(binding.action, ())
+            for binding in self.BINDINGS
+            if isinstance(binding, Binding)
+        )
+
+    def on_data_table_row_highlighted(self) -> None:
+        """The footer shows the keys that apply to the selected row: refresh it only when
+        that set changed. Refreshing the bindings recomposes the footer and costs a layout
+        pass of the whole screen (~100 ms at 200x50), and rows move under the cursor on
+        every poll."""
+        if not self.table.has_focus:
+            return  # the footer shows the focused panel's keys; focusing refreshes them
+        state = self._binding_state()
+        if state != self._bindings_shown:
+            self._bindings_shown = state
+            self.refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        # focus refreshes the footer anyway: remember what it now shows
+        self._bindings_shown = self._binding_state()
 
     def selected(self) -> Any | None:
         key = self.table.selected_key

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -51,6 +54,8 @@ class IncidentPanel(Panel):
     IncidentPanel > #incident-summary { height: auto; max-height: 4; padding: 0 1; }
     """
 
+    _summary_shown: tuple[str, list[Any]] | None = None
+
     def compose(self) -> ComposeResult:
         yield Static("", id="incident-summary")
         yield Input(placeholder="filter (enter keeps, escape clears)", classes="filter")
@@ -93,11 +98,12 @@ class IncidentPanel(Panel):
         palette = self.cockpit.palette
         now = self.cockpit.clock.now()
         if incident is None:
-            summary.update(
+            self._show_summary(
+                summary,
                 Text.assemble(
                     ("No open incident", palette.ok),
                     ("  shift log below · i declares one", palette.dim),
-                )
+                ),
             )
             return
         sev_style = palette.crit if incident.severity.value in {"SEV1", "SEV2"} else palette.warn
@@ -124,7 +130,24 @@ class IncidentPanel(Panel):
         pending = self.cockpit.outbox_status
         if pending:
             line2.append(f"\n{pending}", style=palette.warn)
-        summary.update(Text("\n").join([line1, line2]))
+        self._show_summary(summary, Text("\n").join([line1, line2]))
+
+    def _show_summary(self, summary: Static, text: Text) -> None:
+        """Repaint only on change; a layout pass only when its height may change (it
+        repaints every table's scrollbars)."""
+        shown = (text.plain, list(text.spans))
+        if shown == self._summary_shown:
+            return
+        before = self._summary_shown
+        self._summary_shown = shown
+        width = summary.content_size.width
+        same_height = (
+            before is not None
+            and before[0].count("\n") == shown[0].count("\n")
+            and all(cell_len(line) <= width for line in shown[0].split("\n"))  # no wrap
+            and all(cell_len(line) <= width for line in before[0].split("\n"))
+        )
+        summary.update(text, layout=not same_height)
 
     def title_counts(self) -> str:
         incident = self.incident()
@@ -144,9 +167,6 @@ class IncidentPanel(Panel):
         if action == "detail":
             return self.selected_event() is not None
         return True
-
-    def on_data_table_row_highlighted(self) -> None:
-        self.refresh_bindings()
 
     def on_data_table_row_selected(self) -> None:
         self.action_detail()

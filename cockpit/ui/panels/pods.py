@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.binding import Binding
 
 from cockpit.domain import PodHealth
 from cockpit.live import short_duration
-from cockpit.ui.keyed_table import Column
-from cockpit.ui.panels.base import Panel, Row
+from cockpit.ui.keyed_table import Cell, Column
+from cockpit.ui.panels.base import Palette, Panel, Row
 from cockpit.ui.text import plain
 
 CRASHING = ("CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull")
@@ -26,14 +28,64 @@ def restarts_text(pod: PodHealth, now_ts: float) -> str:
 
 
 def short_duration_seconds(seconds: float) -> str:
-    from datetime import timedelta
-
     return short_duration(timedelta(seconds=max(seconds, 0)))
 
 
 def pod_rank(pod: PodHealth) -> tuple[int, int, str]:
     crashing = any(word in pod.status for word in CRASHING)
     return (0 if crashing else 1 if not pod.healthy else 2, -pod.restarts, pod.key)
+
+
+AGE_STEP = timedelta(seconds=15)
+
+
+def _text_step(seconds: float) -> float:
+    """How long short_duration's text of an age stays the same (at most): 1 s below
+    10 minutes (3m05s), a minute below a day (2h05m), an hour beyond."""
+    if seconds < 600:
+        return 1.0
+    if seconds < 86_400:
+        return 60.0
+    return 3600.0
+
+
+def _next_change(since: float, now_ts: float) -> float:
+    age = max(now_ts - since, 0.0)
+    step = _text_step(age)
+    return since + (age // step + 1) * step
+
+
+class _PodEntry:
+    """A pod's row, its rank and search text, computed once per pod object."""
+
+    __slots__ = ("_times", "cells", "name", "pod", "rank", "search", "status", "valid_until")
+
+    def __init__(self, pod: PodHealth, palette: Palette) -> None:
+        self.pod = pod
+        self.rank = pod_rank(pod)
+        rank = self.rank[0]
+        style = palette.crit if rank == 0 else palette.warn if rank == 1 else palette.plain
+        self.search = f"{pod.key} {pod.status} {pod.node} {pod.owner_name}".lower()
+        self.name = plain(f"{pod.namespace}/{pod.name}")
+        self.status = Text(pod.status, style=style, end="")
+        self.cells: tuple[Cell, ...] = ()
+        self.valid_until = -math.inf  # the age texts are computed on first use
+        self._times: tuple[str, str] = ("", "")
+
+    def set_times(self, now_ts: float) -> None:
+        pod = self.pod
+        until = math.inf
+        created = pod.created_at.timestamp() if pod.created_at is not None else None
+        age = "-" if created is None else short_duration_seconds(now_ts - created)
+        if created is not None:
+            until = _next_change(created, now_ts)
+        restarts = restarts_text(pod, now_ts)
+        if pod.restarts and pod.last_restart is not None:
+            until = min(until, _next_change(pod.last_restart.timestamp(), now_ts))
+        self.valid_until = until
+        if (restarts, age) != self._times or not self.cells:
+            self._times = (restarts, age)
+            self.cells = (self.name, pod.ready, self.status, restarts, age)
 
 
 class PodsPanel(Panel):
@@ -53,33 +105,55 @@ class PodsPanel(Panel):
         Binding("enter", "detail", "Detail"),
     ]
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        # one entry per pod, rebuilt only when the pod object (frozen) or its age text
+        # changes: at thousands of pods the rows must cost nothing when nothing changed
+        self._entries: dict[str, _PodEntry] = {}
+        self._sorted: list[_PodEntry] = []
+        self._rows: list[Row] = []
+        self._palette: object = None
+        self._age_now: datetime | None = None
+        self._counts = ""
+
     def build_rows(self) -> list[Row]:
         now = self.cockpit.clock.now()
-        now_ts = now.timestamp()
+        # ages move on in steps of AGE_STEP: a watch event does not redraw every age
+        if self._age_now is None or not timedelta(0) <= now - self._age_now < AGE_STEP:
+            self._age_now = now
+        now_ts = self._age_now.timestamp()
         palette = self.cockpit.palette
-        pods = sorted(self.cockpit.live.pods.values(), key=pod_rank)
-        self.items = {p.key: p for p in pods}
-        rows: list[Row] = []
-        for pod in pods:
-            rank = pod_rank(pod)[0]
-            style = palette.crit if rank == 0 else palette.warn if rank == 1 else palette.plain
-            age = pod.age(now)
-            rows.append(
-                (
-                    pod.key,
-                    (
-                        plain(f"{pod.namespace}/{pod.name}"),
-                        pod.ready,
-                        Text(pod.status, style=style, end=""),
-                        restarts_text(pod, now_ts),
-                        short_duration(age) if age is not None else "-",
-                    ),
-                    f"{pod.key} {pod.status} {pod.node} {pod.owner_name}",
-                )
-            )
-        return rows
+        if palette is not self._palette:  # theme changed: every style is new
+            self._palette, self._entries = palette, {}
+        entries = self._entries
+        pods = self.cockpit.live.pods
+        changed = False
+        for key, pod in pods.items():
+            entry = entries.get(key)
+            if entry is None or entry.pod is not pod:
+                entries[key] = _PodEntry(pod, palette)
+                changed = True
+        if len(entries) != len(pods):
+            for key in [k for k in entries if k not in pods]:
+                del entries[key]
+            changed = True
+        if changed:
+            self._sorted = sorted(entries.values(), key=lambda e: e.rank)
+            self.items = {e.pod.key: e.pod for e in self._sorted}
+            self._counts = self._title_counts()
+        rows_changed = changed
+        for entry in self._sorted:
+            if now_ts >= entry.valid_until:
+                entry.set_times(now_ts)
+                rows_changed = True
+        if rows_changed:
+            self._rows = [(e.pod.key, e.cells, e.search) for e in self._sorted]
+        return self._rows
 
     def title_counts(self) -> str:
+        return self._counts
+
+    def _title_counts(self) -> str:
         pods = self.cockpit.live.pods.values()
         total: Counter[str] = Counter()
         bad: Counter[str] = Counter()
@@ -104,9 +178,6 @@ class PodsPanel(Panel):
         if action in {"restart", "logs", "detail"}:
             return self.selected_pod() is not None
         return True
-
-    def on_data_table_row_highlighted(self) -> None:
-        self.refresh_bindings()
 
     def on_data_table_row_selected(self) -> None:
         self.action_detail()

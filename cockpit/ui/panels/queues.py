@@ -36,43 +36,69 @@ class QueuesPanel(Panel):
     )
     BINDINGS = [Binding("m", "messages", "Messages"), Binding("enter", "messages", "Messages")]
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        # key -> (what the row was made of, the row): a queue whose figures did not move
+        # keeps the very same cell objects, so the table diff is an identity check
+        self._made: dict[str, tuple[tuple[object, ...], Row]] = {}
+        self._palette: object = None
+
     def build_rows(self) -> list[Row]:
         trends = self.cockpit.trends
         thresholds = self.cockpit.queue_thresholds
         palette = self.cockpit.palette
+        if palette is not self._palette:
+            self._palette, self._made = palette, {}
         decorated = []
         for queue in self.cockpit.live.queues:
             level = trends.level(queue, thresholds)
             decorated.append(
-                (LEVEL_RANK.get(level, 2), not queue.stalled, -queue.total, queue, level)
+                (LEVEL_RANK.get(level, 2), not queue.stalled, -queue.total, queue.key, queue, level)
             )
-        decorated.sort(key=lambda d: (d[0], d[1], d[2], d[3].key))
-        self.items = {d[3].key: d[3] for d in decorated}
+        decorated.sort(key=lambda d: d[:4])
+        self.items = {d[3]: d[4] for d in decorated}
+        made = self._made
         rows: list[Row] = []
-        for _, _, _, queue, level in decorated:
-            style = palette.level(level) if level != "ok" else palette.plain
-            growth = trends.growth_per_minute(queue.key)
-            name = queue.name if queue.vhost in {"/", ""} else f"{queue.vhost}/{queue.name}"
-            consumers = Text(
-                str(queue.consumers),
-                style=palette.crit if queue.stalled else palette.plain,
-                end="",
-            )
-            rows.append(
-                (
-                    queue.key,
-                    (
-                        plain(name, style=str(style) if level != "ok" else ""),
-                        Text(compact(queue.ready), style=style, end=""),
-                        compact(queue.unacked),
-                        consumers,
-                        Text(trends.sparkline(queue.key, 8), style=style, end=""),
-                        f"{'+' if growth > 0 else ''}{compact(growth)}/m" if growth else "",
-                    ),
-                    f"{queue.key} {'stalled' if queue.stalled else ''}",
-                )
-            )
+        for *_, queue, level in decorated:
+            key = queue.key
+            spark = trends.sparkline(key, 8)
+            growth = trends.growth_per_minute(key)
+            growth_text = f"{'+' if growth > 0 else ''}{compact(growth)}/m" if growth else ""
+            # what the row shows (rates are not shown: they move on every poll)
+            inputs = (queue.ready, queue.unacked, queue.consumers, level, spark, growth_text)
+            cached = made.get(key)
+            if cached is not None and cached[0] == inputs:
+                rows.append(cached[1])
+                continue
+            row = self._row(queue, level, spark, growth_text)
+            made[key] = (inputs, row)
+            rows.append(row)
+        if len(made) != len(rows):
+            for key in [k for k in made if k not in self.items]:
+                del made[key]
         return rows
+
+    def _row(self, queue: QueueDepth, level: str, spark: str, growth_text: str) -> Row:
+        palette = self.cockpit.palette
+        style = palette.level(level) if level != "ok" else palette.plain
+        name = queue.name if queue.vhost in {"/", ""} else f"{queue.vhost}/{queue.name}"
+        consumers = Text(
+            str(queue.consumers),
+            style=palette.crit if queue.stalled else palette.plain,
+            end="",
+        )
+        return (
+            queue.key,
+            (
+                plain(name, style=str(style) if level != "ok" else ""),
+                Text(compact(queue.ready), style=style, end=""),
+                compact(queue.unacked),
+                consumers,
+                Text(spark, style=style, end=""),
+                growth_text,
+            ),
+            f"{queue.key} {'stalled' if queue.stalled else ''}",
+        )
 
     def title_counts(self) -> str:
         queues = self.cockpit.live.queues
@@ -93,9 +119,6 @@ class QueuesPanel(Panel):
         if action == "messages":
             return self.selected_queue() is not None
         return True
-
-    def on_data_table_row_highlighted(self) -> None:
-        self.refresh_bindings()
 
     def on_data_table_row_selected(self) -> None:
         self.action_messages()
