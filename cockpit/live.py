@@ -15,6 +15,7 @@ from cockpit.domain import AlertGroup, PodEvent, PodEventType, PodHealth, QueueD
 FRESH_SECONDS = 10  # below this age the header shows no age for a healthy source
 
 _SOURCE_PREFIX = re.compile(r"^[\w.-]+ https?://\S+?: ")
+_WHILE_TRYING = re.compile(r" while trying to [^:]+:")
 
 
 @dataclass
@@ -37,7 +38,10 @@ class Freshness:
     def reason(self) -> str:
         """The error without the "<system> <url>: " prefix backends put first, for the header:
         `connection refused` says it all once the header has named the source."""
-        return _SOURCE_PREFIX.sub("", self.error, count=1)
+        reason = _SOURCE_PREFIX.sub("", self.error, count=1)
+        # "cluster unreachable while trying to watch pods: connection lost" is too long for
+        # an 80-column header; "cluster unreachable: connection lost" says the same
+        return _WHILE_TRYING.sub(":", reason, count=1)
 
     def age(self, now: datetime) -> timedelta | None:
         return now - self.last_ok if self.last_ok else None

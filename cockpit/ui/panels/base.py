@@ -60,6 +60,9 @@ class Panel(Vertical):
     Panel > .empty { color: $text-muted; padding: 0 1; height: auto; }
     """
 
+    # z zooms a panel: Textual maximizes only focusable widgets unless this is set
+    ALLOW_MAXIMIZE = True
+
     panel_name: ClassVar[str] = ""
     number: ClassVar[int] = 0
     columns: ClassVar[tuple[Column, ...]] = ()

@@ -78,10 +78,18 @@ class QueuesPanel(Panel):
                 del made[key]
         return rows
 
+    @property
+    def _single_vhost(self) -> bool:
+        """[rabbitmq] vhost picks one vhost: naming it on every row only hides the names."""
+        rabbitmq = self.cockpit.config.rabbitmq
+        return bool(rabbitmq and rabbitmq.vhost)
+
     def _row(self, queue: QueueDepth, level: str, spark: str, growth_text: str) -> Row:
         palette = self.cockpit.palette
         style = palette.level(level) if level != "ok" else palette.plain
-        name = queue.name if queue.vhost in {"/", ""} else f"{queue.vhost}/{queue.name}"
+        # the vhost only tells rows apart when several are shown
+        one_vhost = queue.vhost in {"/", ""} or self._single_vhost
+        name = queue.name if one_vhost else f"{queue.vhost}/{queue.name}"
         consumers = Text(
             str(queue.consumers),
             style=palette.crit if queue.stalled else palette.plain,
