@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import Row
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -55,8 +57,14 @@ class SyncStats:
 
 
 class KeyedTable(DataTable[Cell]):
+    # No background tint on focus (DataTable's default): a table then looks the same
+    # focused or not except for its cursor row and header, so a focus change repaints
+    # those from scratch and every other line from the render caches (the panel border
+    # and the cursor show where the focus is).
     DEFAULT_CSS = """
-    KeyedTable { height: 1fr; overflow-x: hidden; }
+    KeyedTable { height: 1fr; overflow-x: hidden; background-tint: $foreground 0%; }
+    KeyedTable:focus { background-tint: $foreground 0%; }
+    KeyedTable:focus > .datatable--header { background-tint: $foreground 0%; }
     """
 
     def __init__(self, columns: Sequence[Column], **kwargs: object) -> None:
@@ -69,6 +77,7 @@ class KeyedTable(DataTable[Cell]):
         self._order: list[str] = []
         self._keys: dict[str, RowKey] = {}
         self._sized = False  # filled only once it has a width (fit_columns may drop columns)
+        self._styled: tuple[object, ...] = ()  # the rules and theme the caches were made with
         self.last_sync = SyncStats()
 
     @property
@@ -92,6 +101,55 @@ class KeyedTable(DataTable[Cell]):
 
     def on_focus(self) -> None:
         self._scroll_cursor_into_view()
+
+    # ----------------------------------------------------------------- render caches
+    # DataTable keys every render cache on _update_count (bumped by any change) and on
+    # the pseudo-class state (focus): either makes the next render of every visible row
+    # cold (~50 ms a table at 200x50). Here the focus is left out of the keys and a change
+    # drops only the entries of the rows it touched.
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._pseudo_class_state = self.get_pseudo_class_state()._replace(focus=False)
+        return super(DataTable, self).render_lines(crop)
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        super().watch_has_focus(has_focus)  # restyles: the cursor's component style
+        self._focus_changed()
+
+    def notify_style_update(self) -> None:
+        """DataTable drops every render cache on any restyle, and a focus change restyles
+        (even when no rule changed): drop them only when the rules or the theme did."""
+        styles = self.styles
+        seen = (styles.base.get_rules(), styles.inline.get_rules(), self.app.theme)
+        if seen == self._styled:
+            super(DataTable, self).notify_style_update()
+            self.refresh()
+            return
+        self._styled = seen
+        super().notify_style_update()
+
+    def _focus_changed(self) -> None:
+        """Only the cursor row and the header look different with the focus."""
+        self._get_styles_to_render_cell.cache_clear()
+        keys = {self._header_row_key}
+        selected = self.selected_key
+        if selected is not None:
+            keys.add(RowKey(selected))
+        self._forget_rows(keys)
+
+    def _forget_rows(self, keys: set[RowKey]) -> None:
+        """Drop what the caches hold for these rows, and what is kept by position (cheap
+        to rebuild from the per-row caches)."""
+        self._offset_cache.clear()
+        self._ordered_row_cache.clear()
+        self._row_renderable_cache.clear()
+        self._line_cache.clear()
+        if keys:
+            caches: tuple[Any, ...] = (self._cell_render_cache, self._row_render_cache)
+            for cache in caches:
+                stale = [k for k in cache.keys() if k[0] in keys]  # noqa: SIM118 (no __iter__)
+                for k in stale:
+                    cache.discard(k)
 
     def _needed(self, specs: Sequence[Column]) -> int:
         # columns are fitted to the width, so no horizontal scrollbar (overflow-x: hidden):
@@ -194,9 +252,11 @@ class KeyedTable(DataTable[Cell]):
         table_rows = self.rows
         was_empty = not old_cells
 
+        removed: list[str] = []
         # 1. gone rows, in one pass (DataTable.remove_row rebuilds its index per row)
         if len(old_cells) != len(wanted) or any(k not in wanted for k in old_cells):
             for key in [k for k in old_cells if k not in wanted]:
+                removed.append(key)
                 row_key = keys.pop(key)
                 del table_rows[row_key]
                 del data[row_key]
@@ -235,8 +295,14 @@ class KeyedTable(DataTable[Cell]):
             stats.reordered = True
 
         if stats.added or stats.removed or order != old_order or dirty:
-            # the render caches key on this counter: without the bump they show old lines
-            self._update_count += 1
+            # the render caches: drop the rows that changed or moved (their cells carry
+            # their index and cursor state), keep every other row's
+            forget = {keys[k] for k, _ in dirty}
+            forget.update(RowKey(k) for k in removed)
+            if order != old_order:
+                old_index = {k: i for i, k in enumerate(old_order)}
+                forget.update(keys[k] for i, k in enumerate(order) if old_index.get(k, -1) != i)
+            self._forget_rows(forget)
             self._repaint(old_order, order, seen, dirty, resized=bool(stats.added or stats.removed))
 
         if was_empty and order and self.columns:
