@@ -305,7 +305,18 @@ class CockpitApp(App[None]):
         if self.outbox_sender is not None:
             with contextlib.suppress(Exception):
                 self.outbox_status = self.outbox_sender.describe(self.clock.now())
-        self.mark_dirty("incident", "alerts", "pods")
+        # only the panels whose text moves with time by now: a refresh that changes nothing
+        # still diffs every row, and a key pressed meanwhile waits behind it
+        now = self.clock.now()
+        due = []
+        for name in ("incident", "alerts", "pods"):
+            try:
+                if self.panel(name).tick_due(now):
+                    due.append(name)
+            except Exception:
+                due.append(name)
+        if due:
+            self.mark_dirty(*due)
 
     def render_status(self) -> None:
         bars = self.query(StatusBar)

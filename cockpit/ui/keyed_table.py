@@ -217,6 +217,10 @@ class KeyedTable(DataTable[Cell]):
         self.move_cursor(row=index, animate=False)
         return True
 
+    def holds(self, rows: Mapping[str, Sequence[Cell]]) -> bool:
+        """Whether the table shows exactly this mapping, as last synced (not cleared since)."""
+        return rows is self._wanted and self._sized and len(self._cells) == len(rows)
+
     def sync(
         self, rows: Mapping[str, Sequence[Cell]] | Iterable[tuple[str, Sequence[Cell]]]
     ) -> SyncStats:

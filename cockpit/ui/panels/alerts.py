@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.binding import Binding
@@ -11,10 +12,22 @@ from cockpit.domain import AlertGroup
 from cockpit.live import short_duration
 from cockpit.ui.keyed_table import Column
 from cockpit.ui.panels.base import Panel, Row
+from cockpit.ui.panels.pods import _next_change, _text_step
 from cockpit.ui.text import clean, plain
 
 ACK_ENDING_SOON = timedelta(minutes=5)
 SEVERITY_LABEL = {"critical": "CRIT", "page": "PAGE", "error": "ERR", "warning": "WARN"}
+
+
+def _countdown_change(ends: float, now_ts: float) -> float:
+    """When short_duration's text of the time left until `ends` changes next: its steps
+    fall on whole steps before `ends` (every change of the 'soon' colour is one too)."""
+    left = ends - now_ts
+    if left <= 0:
+        return math.inf  # stays at 0s
+    step = _text_step(left)
+    at = ends - (left // step) * step
+    return at if at > now_ts else now_ts + step
 
 
 class AlertsPanel(Panel):
@@ -34,6 +47,13 @@ class AlertsPanel(Panel):
         Binding("enter", "detail", "Detail", show=True, priority=False),
     ]
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._valid_until = -math.inf  # when the first FOR or ACK text changes with time
+
+    def rows_due(self, now: datetime) -> bool:
+        return now.timestamp() >= self._valid_until
+
     def sort_key(self, group: AlertGroup) -> tuple[bool, int, int, float]:
         started = group.started_at
         return (
@@ -49,6 +69,8 @@ class AlertsPanel(Panel):
         groups = sorted(self.cockpit.live.groups, key=self.sort_key)
         self.items = {g.key: g for g in groups}
         rows: list[Row] = []
+        now_ts = now.timestamp()
+        until = math.inf
         for group in groups:
             sev = SEVERITY_LABEL.get(group.severity, group.severity[:4].upper() or "-")
             level = (
@@ -60,9 +82,12 @@ class AlertsPanel(Panel):
             if group.cluster:
                 name = f"[{clean(group.cluster)}] {name}"
             started = group.started_at
+            if started is not None:
+                until = min(until, _next_change(started.timestamp(), now_ts))
             ack_cell = Text("", end="")
             if group.ack is not None:
                 left = group.ack.time_left(now)
+                until = min(until, _countdown_change(group.ack.ends_at.timestamp(), now_ts))
                 soon = left <= ACK_ENDING_SOON and bool(group.firing or group.alerts)
                 ack_cell = Text(
                     f"✓ {short_duration(left)}",
@@ -83,6 +108,7 @@ class AlertsPanel(Panel):
                     + " ".join(f"{k}={v}" for k, v in group.labels.items()),
                 )
             )
+        self._valid_until = until
         return rows
 
     def title_counts(self) -> str:

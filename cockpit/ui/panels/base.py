@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
@@ -76,6 +77,9 @@ class Panel(Vertical):
         self._title_shown: str | None = None
         self._subtitle_shown: str | None = None
         self._bindings_shown: tuple[bool | None, ...] | None = None
+        self._counts_shown: tuple[int, int] | None = None  # (rows, rows shown) last refresh
+        # (rows list, filter, what the table was given) at the last sync
+        self._synced: tuple[object, str, dict[str, Sequence[Cell]]] | None = None
 
     @property
     def cockpit(self) -> CockpitApp:
@@ -107,17 +111,44 @@ class Panel(Vertical):
     def title_counts(self) -> str:
         return ""
 
+    def rows_due(self, now: datetime) -> bool:
+        """Whether the rows' text changes with time alone by now (ages, timers)."""
+        return True
+
+    def tick_due(self, now: datetime) -> bool:
+        """Whether the once-a-second tick changes anything this panel shows: a refresh
+        that changes nothing still costs a diff of every row, and keys wait behind it."""
+        if not self.is_mounted:
+            return False
+        if self._counts_shown is None or self.subtitle() != self._subtitle_shown:
+            return True
+        if self.status_message(*self._counts_shown) != self._shown_message:
+            return True
+        return self.rows_due(now)
+
     def refresh_rows(self) -> None:
         if not self.is_mounted:
             return
         rows = self.build_rows()
         needle = self.filter_text.lower()
-        if needle:
-            shown = {k: cells for k, cells, text in rows if needle in text.lower()}
-        else:
-            shown = {k: cells for k, cells, _ in rows}
-        self.table.sync(shown)
-        message = self.status_message(len(rows), len(shown))
+        synced = self._synced
+        # a panel that hands back the very same list has nothing new: skip the diff
+        table = self.table
+        if (
+            synced is None
+            or synced[0] is not rows
+            or synced[1] != needle
+            or not table.holds(synced[2])
+        ):
+            if needle:
+                shown = {k: cells for k, cells, text in rows if needle in text.lower()}
+            else:
+                shown = {k: cells for k, cells, _ in rows}
+            table.sync(shown)
+            self._synced = (rows, needle, shown)
+            self._counts_shown = (len(rows), len(shown))
+        assert self._counts_shown is not None
+        message = self.status_message(*self._counts_shown)
         # every assignment below repaints the whole panel in Textual: only when it changed
         if message != self._shown_message:
             self._shown_message = message

@@ -150,6 +150,10 @@ class PodsPanel(Panel):
             self._rows = [(e.pod.key, e.cells, e.search) for e in self._sorted]
         return self._rows
 
+    def rows_due(self, now: datetime) -> bool:
+        # build_rows moves the ages on only when AGE_STEP has passed: same test
+        return self._age_now is None or not timedelta(0) <= now - self._age_now < AGE_STEP
+
     def title_counts(self) -> str:
         return self._counts
 

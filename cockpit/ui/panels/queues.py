@@ -11,6 +11,10 @@ from cockpit.ui.panels.base import Panel, Row
 from cockpit.ui.text import plain
 
 LEVEL_RANK = {"crit": 0, "warn": 1, "ok": 2}
+# a queue keeps its place in the depth order until its depth moved by more than this share:
+# depths wobble on every poll, and each swap of two rows is resent to the terminal
+SORT_HYSTERESIS = 0.25
+SORT_MIN_MOVE = 5  # messages: small queues wobble by a few on every poll
 
 
 def compact(n: float) -> str:
@@ -42,6 +46,14 @@ class QueuesPanel(Panel):
         # keeps the very same cell objects, so the table diff is an identity check
         self._made: dict[str, tuple[tuple[object, ...], Row]] = {}
         self._palette: object = None
+        self._sort_depth: dict[str, int] = {}  # key -> the depth its place was sorted by
+
+    def _sticky_depth(self, queue: QueueDepth) -> int:
+        key, total = queue.key, queue.total
+        depth = self._sort_depth.get(key)
+        if depth is None or abs(total - depth) > max(SORT_HYSTERESIS * depth, SORT_MIN_MOVE):
+            self._sort_depth[key] = depth = total
+        return depth
 
     def build_rows(self) -> list[Row]:
         trends = self.cockpit.trends
@@ -53,7 +65,14 @@ class QueuesPanel(Panel):
         for queue in self.cockpit.live.queues:
             level = trends.level(queue, thresholds)
             decorated.append(
-                (LEVEL_RANK.get(level, 2), not queue.stalled, -queue.total, queue.key, queue, level)
+                (
+                    LEVEL_RANK.get(level, 2),
+                    not queue.stalled,
+                    -self._sticky_depth(queue),
+                    queue.key,
+                    queue,
+                    level,
+                )
             )
         decorated.sort(key=lambda d: d[:4])
         self.items = {d[3]: d[4] for d in decorated}
@@ -76,6 +95,9 @@ class QueuesPanel(Panel):
         if len(made) != len(rows):
             for key in [k for k in made if k not in self.items]:
                 del made[key]
+        if len(self._sort_depth) != len(rows):
+            for key in [k for k in self._sort_depth if k not in self.items]:
+                del self._sort_depth[key]
         return rows
 
     @property
