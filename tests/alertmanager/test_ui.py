@@ -9,24 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from cockpit.config import parse_config
 from cockpit.domain import AlertGroup, EventKind, TimelineEvent
 from cockpit.runtime import Runtime, build_runtime
-from cockpit.ui.app import CockpitApp, StatusBar
+from cockpit.ui.app import CockpitApp
 from cockpit.ui.panels.alerts import AlertsPanel
 from cockpit.ui.screens.forms import FormScreen
 from tests.alertmanager.server import AlertmanagerServer, WebhookReceiver
+from tests.pilot import header, until
 
 pytestmark = pytest.mark.server
 
@@ -61,20 +60,6 @@ def post_fixture_alerts(am: AlertmanagerServer) -> None:
 # ---------------------------------------------------------------------------- helpers
 
 
-async def until(
-    pilot: Pilot[Any], check: Callable[[], T | None], what: str, timeout: float = 20.0
-) -> T:
-    """Let the app run until check() is truthy; fails naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s (last: {result!r})")
-        await pilot.pause(0.05)
-
-
 def open_dialog(app: CockpitApp) -> FormScreen | None:
     return app.screen if isinstance(app.screen, FormScreen) else None
 
@@ -103,12 +88,6 @@ def row_names(app: CockpitApp) -> list[str]:
 def flows_running(app: CockpitApp) -> list[Any]:
     """The user flows (dialogs and the actions after them) still running."""
     return [w for w in app.workers if w.group == "flows" and w.is_running]
-
-
-def header(app: CockpitApp) -> str:
-    """The header line exactly as drawn (cut to the screen width)."""
-    bar = app.query_one(StatusBar)
-    return "".join(s.text for s in bar.render_lines(Region(0, 0, bar.size.width, 1)))
 
 
 def stale_header(app: CockpitApp) -> str:

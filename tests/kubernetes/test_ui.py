@@ -20,17 +20,17 @@ from typing import Any, TypeVar, cast
 
 import kmock
 import pytest
-from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Log, RadioSet
 
 from cockpit.config import parse_config
 from cockpit.domain import EventKind, PodHealth, RestartMode, TimelineEvent
 from cockpit.runtime import Runtime, build_runtime
-from cockpit.ui.app import CockpitApp, StatusBar
+from cockpit.ui.app import CockpitApp
 from cockpit.ui.panels.pods import PodsPanel
 from cockpit.ui.screens.forms import FormScreen
 from cockpit.ui.screens.views import DetailScreen, LogsScreen
+from tests.pilot import bound_idle_wait, header, until
 from tests.screen import screen_text as _screen_text
 
 from .conftest import DEPLOYMENTS, PODS, REPLICASETS, STATEFULSETS, raw_pod, write_kubeconfig
@@ -131,24 +131,6 @@ def pod_lists(emulator: Any) -> list[Any]:
 # ---------------------------------------------------------------------------- the screen
 
 
-async def until(
-    pilot: Pilot[Any], check: Callable[[], T | None], what: str, timeout: float = 15.0
-) -> T:
-    """Let the app run until check() is truthy; fails naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    result: T | None = None
-    while True:
-        try:
-            result = check()
-        except Exception:  # a widget not mounted yet, a screen in transition
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s (last: {result!r})")
-        await pilot.pause(0.05)
-
-
 async def settle(pilot: Pilot[Any], seconds: float = 0.5) -> None:
     """Real time for the app to act: used only to show that something did NOT happen."""
     deadline = time.monotonic() + seconds
@@ -158,12 +140,6 @@ async def settle(pilot: Pilot[Any], seconds: float = 0.5) -> None:
 
 def screen_text(app: CockpitApp) -> str:
     return _screen_text(cast(Any, app))
-
-
-def header(app: CockpitApp) -> str:
-    """The header line exactly as drawn (cut to the screen width)."""
-    bar = app.query_one(StatusBar)
-    return "".join(s.text for s in bar.render_lines(Region(0, 0, bar.size.width, 1)))
 
 
 def pods_panel(app: CockpitApp) -> PodsPanel:
@@ -232,17 +208,7 @@ async def closed(pilot: Pilot[Any], app: CockpitApp) -> None:
 
 @pytest.fixture(autouse=True)
 def _bounded_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pilot waits after every key until the process looks idle, up to 1 s twice per key;
-    the cockpit never is (a 1 s tick, watch threads). Every wait here polls instead."""
-    import textual.app
-    import textual.pilot
-    from textual._wait import wait_for_idle
-
-    async def bounded(min_sleep: float = 0.0, max_sleep: float = 0.1) -> None:
-        await wait_for_idle(min_sleep, min(max_sleep, 0.1))
-
-    monkeypatch.setattr(textual.app, "wait_for_idle", bounded)
-    monkeypatch.setattr(textual.pilot, "wait_for_idle", bounded)
+    bound_idle_wait(monkeypatch)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ The management API's counts lag the broker by up to ~5 s: every wait is a poll.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +17,6 @@ import httpx
 import pika
 import pytest
 from rich.text import Text
-from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -27,10 +25,12 @@ from cockpit.domain import EventKind, TimelineEvent
 from cockpit.queue_trends import BARS
 from cockpit.runtime import Runtime, build_runtime
 from cockpit.secrets import SecretResolver
-from cockpit.ui.app import CockpitApp, StatusBar
+from cockpit.ui.app import CockpitApp
 from cockpit.ui.panels.queues import QueuesPanel
 from cockpit.ui.screens.forms import FormScreen
 from cockpit.ui.screens.views import MessagesScreen
+from tests.pilot import bound_idle_wait, header
+from tests.pilot import until as pilot_until
 
 from .conftest import MGMT, depth_now, drain, free_port, q, wait_for
 
@@ -46,17 +46,7 @@ REQUEUE_NOTE = (
 
 @pytest.fixture(autouse=True)
 def _bounded_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As in tests/ui: Pilot waits up to 1 s twice per key for a CPU-idle process, and the
-    cockpit polling every 0.5 s is never idle; every wait here is an explicit poll."""
-    import textual.app
-    import textual.pilot
-    from textual._wait import wait_for_idle
-
-    async def bounded(min_sleep: float = 0.0, max_sleep: float = 0.1) -> None:
-        await wait_for_idle(min_sleep, min(max_sleep, 0.1))
-
-    monkeypatch.setattr(textual.app, "wait_for_idle", bounded)
-    monkeypatch.setattr(textual.pilot, "wait_for_idle", bounded)
+    bound_idle_wait(monkeypatch)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -65,19 +55,8 @@ def _bounded_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 async def until(
     pilot: Pilot[Any], check: Callable[[], T | None], what: str, timeout: float = 30.0
 ) -> T:
-    """Let the app run until check() is truthy (30 s: the management stats lag ~5 s)."""
-    deadline = time.monotonic() + timeout
-    result: T | None = None
-    while True:
-        try:
-            result = check()
-        except Exception:  # a screen in transition, a widget not mounted yet
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s (last: {result!r})")
-        await pilot.pause(0.05)
+    """As tests.pilot.until, waiting 30 s by default: the management stats lag ~5 s."""
+    return await pilot_until(pilot, check, what, timeout)
 
 
 def screen_text(app: CockpitApp) -> str:
@@ -104,11 +83,6 @@ def shown_column(app: CockpitApp, label: str) -> list[str]:
 def flat(text: str) -> str:
     """Screen text with the wrapping and padding undone: one space between words."""
     return " ".join(text.split())
-
-
-def header(app: CockpitApp) -> str:
-    bar = app.query_one(StatusBar)
-    return "".join(s.text for s in bar.render_lines(Region(0, 0, bar.size.width, 1)))
 
 
 def queues_panel(app: CockpitApp) -> QueuesPanel:

@@ -23,6 +23,7 @@ from cockpit.runtime import Runtime, build_demo_runtime
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.keyed_table import KeyedTable
 from cockpit.ui.panels.base import Panel
+from tests.pilot import bound_idle_wait
 
 SIZES = [(80, 24), (200, 50)]
 FAST = timedelta(seconds=0.2)
@@ -30,19 +31,7 @@ FAST = timedelta(seconds=0.2)
 
 @pytest.fixture(autouse=True)
 def _bounded_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pilot waits after every key until the process looks idle (by CPU time), up to 1 s
-    twice per key. The cockpit is never quite idle (feeds, a 1 s tick) and this machine is
-    shared, so that costs seconds per key. Every test waits for what it needs with
-    wait_until instead; each key still waits until every widget processed its messages."""
-    import textual.app
-    import textual.pilot
-    from textual._wait import wait_for_idle
-
-    async def bounded(min_sleep: float = 0.0, max_sleep: float = 0.1) -> None:
-        await wait_for_idle(min_sleep, min(max_sleep, 0.1))
-
-    monkeypatch.setattr(textual.app, "wait_for_idle", bounded)
-    monkeypatch.setattr(textual.pilot, "wait_for_idle", bounded)
+    bound_idle_wait(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
