@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from cockpit.clock import FrozenClock
+from tests.pilot import cockpit_factory
+
+__all__ = ["clock", "cockpit_factory"]
 
 
 @pytest.fixture

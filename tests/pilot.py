@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
 
+from cockpit.config import parse_config
+from cockpit.runtime import Runtime, build_runtime
 from cockpit.ui.app import CockpitApp, StatusBar
 
 T = TypeVar("T")
@@ -54,3 +57,42 @@ def header(app: CockpitApp) -> str:
     """The header line exactly as drawn (cut to the screen width)."""
     bar = app.query_one(StatusBar)
     return "".join(s.text for s in bar.render_lines(Region(0, 0, bar.size.width, 1)))
+
+
+class CockpitFactory:
+    """CockpitApp(build_runtime(config)) on real servers: the store in tmp, no bell and no
+    desktop notification written to pytest's terminal, every runtime closed afterwards."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.runtimes: list[Runtime] = []
+
+    def __call__(self, sections: dict[str, Any], *, secrets: Any = None) -> CockpitApp:
+        config = parse_config(
+            {
+                "store": {"path": str(self.tmp_path / "incidents.sqlite3")},
+                "ui": {"bell": False, "desktop_notify": False},
+                **sections,
+            },
+            self.tmp_path / "config.toml",
+        )
+        runtime = build_runtime(config, secrets=secrets)
+        self.runtimes.append(runtime)
+        return CockpitApp(runtime)
+
+    async def close(self) -> None:
+        for runtime in self.runtimes:
+            await runtime.close()
+
+
+@pytest.fixture
+async def cockpit_factory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[CockpitFactory]:
+    """Nothing under the real home: data, config and the config file env var are isolated."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    factory = CockpitFactory(tmp_path)
+    yield factory
+    await factory.close()

@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from cockpit.config import parse_config
 from cockpit.domain import AlertGroup, EventKind, TimelineEvent
-from cockpit.runtime import Runtime, build_runtime
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.panels.alerts import AlertsPanel
 from cockpit.ui.screens.forms import FormScreen
 from tests.alertmanager.server import AlertmanagerServer, WebhookReceiver
-from tests.pilot import header, until
+from tests.pilot import CockpitFactory, header, until
 
 pytestmark = pytest.mark.server
 
@@ -139,17 +136,11 @@ async def select(pilot: Pilot[Any], app: CockpitApp, name: str) -> AlertGroup:
 
 
 @pytest.fixture
-async def make_cockpit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Callable[[AlertmanagerServer], CockpitApp]]:
-    """CockpitApp(build_runtime(config)) on a real Alertmanager; nothing under the real home."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
-    runtimes: list[Runtime] = []
+def make_cockpit(cockpit_factory: CockpitFactory) -> Callable[[AlertmanagerServer], CockpitApp]:
+    """The cockpit on a real Alertmanager, with a 45m ack (not the 1h default)."""
 
     def make(am: AlertmanagerServer) -> CockpitApp:
-        config = parse_config(
+        return cockpit_factory(
             {
                 "alertmanager": {
                     "url": am.url,
@@ -158,19 +149,10 @@ async def make_cockpit(
                     "timeout": "2s",
                 },
                 "identity": {"name": OPERATOR},
-                "store": {"path": str(tmp_path / "incidents.sqlite3")},
-                # no bell and no OSC desktop notification written to pytest's terminal
-                "ui": {"bell": False, "desktop_notify": False},
-            },
-            tmp_path / "config.toml",
+            }
         )
-        runtime = build_runtime(config)
-        runtimes.append(runtime)
-        return CockpitApp(runtime)
 
-    yield make
-    for runtime in runtimes:
-        await runtime.close()
+    return make
 
 
 # ---------------------------------------------------------------------------- alerts panel

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -23,14 +23,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Log, RadioSet
 
-from cockpit.config import parse_config
 from cockpit.domain import EventKind, PodHealth, RestartMode, TimelineEvent
-from cockpit.runtime import Runtime, build_runtime
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.panels.pods import PodsPanel
 from cockpit.ui.screens.forms import FormScreen
 from cockpit.ui.screens.views import DetailScreen, LogsScreen
-from tests.pilot import bound_idle_wait, header, until
+from tests.pilot import CockpitFactory, bound_idle_wait, header, until
 from tests.screen import screen_text as _screen_text
 
 from .conftest import DEPLOYMENTS, PODS, REPLICASETS, STATEFULSETS, raw_pod, write_kubeconfig
@@ -212,34 +210,17 @@ def _bounded_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def make_cockpit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Callable[[str], CockpitApp]]:
-    """CockpitApp(build_runtime(config)) against the API server at `server`."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+def make_cockpit(
+    cockpit_factory: CockpitFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], CockpitApp]:
+    """The cockpit against the API server at `server`, through a kubeconfig in tmp."""
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    runtimes: list[Runtime] = []
 
     def make(server: str) -> CockpitApp:
         kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server)
-        config = parse_config(
-            {
-                "kubernetes": {"kubeconfig": str(kubeconfig), "timeout": "2s"},
-                "store": {"path": str(tmp_path / "incidents.sqlite3")},
-                # no bell and no OSC desktop notification written to pytest's terminal
-                "ui": {"bell": False, "desktop_notify": False},
-            },
-            tmp_path / "config.toml",
-        )
-        runtime = build_runtime(config)
-        runtimes.append(runtime)
-        return CockpitApp(runtime)
+        return cockpit_factory({"kubernetes": {"kubeconfig": str(kubeconfig), "timeout": "2s"}})
 
-    yield make
-    for runtime in runtimes:
-        await runtime.close()
+    return make
 
 
 @pytest.fixture

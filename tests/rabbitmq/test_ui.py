@@ -9,7 +9,7 @@ The management API's counts lag the broker by up to ~5 s: every wait is a poll.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,16 +20,14 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from cockpit.config import parse_config
 from cockpit.domain import EventKind, TimelineEvent
 from cockpit.queue_trends import BARS
-from cockpit.runtime import Runtime, build_runtime
 from cockpit.secrets import SecretResolver
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.panels.queues import QueuesPanel
 from cockpit.ui.screens.forms import FormScreen
 from cockpit.ui.screens.views import MessagesScreen
-from tests.pilot import bound_idle_wait, header
+from tests.pilot import CockpitFactory, bound_idle_wait, header
 from tests.pilot import until as pilot_until
 
 from .conftest import MGMT, depth_now, drain, free_port, q, wait_for
@@ -171,20 +169,16 @@ def pub(amqp: Any) -> Any:
 
 
 @pytest.fixture
-def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The quarantine folder and the audit log go under tmp, never under the real home."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
-    yield tmp_path / "xdg-data" / "cockpit"
+def data_home(cockpit_factory: CockpitFactory, tmp_path: Path) -> Path:
+    """The quarantine folder and the audit log, under tmp (cockpit_factory isolates XDG)."""
+    return tmp_path / "xdg-data" / "cockpit"
 
 
 @pytest.fixture
-async def make_cockpit(
-    tmp_path: Path, data_home: Path, vhost: str
-) -> AsyncIterator[Callable[..., CockpitApp]]:
+def make_cockpit(
+    cockpit_factory: CockpitFactory, data_home: Path, vhost: str
+) -> Callable[..., CockpitApp]:
     """CockpitApp on the test vhost; `rabbitmq` keys override the [rabbitmq] section."""
-    runtimes: list[Runtime] = []
 
     def make(**rabbitmq: Any) -> CockpitApp:
         section: dict[str, Any] = {
@@ -195,25 +189,13 @@ async def make_cockpit(
             "vhost": vhost,
             "poll_interval": "0.5s",
             "timeout": "5s",
+            **rabbitmq,
         }
-        section.update(rabbitmq)
-        config = parse_config(
-            {
-                "rabbitmq": section,
-                "store": {"path": str(tmp_path / "incidents.sqlite3")},
-                "ui": {"bell": False, "desktop_notify": False},
-            },
-            tmp_path / "config.toml",
-        )
         # the real resolver, reading the secret from its env var (a mapping: no os.environ)
         secrets = SecretResolver(env={"COCKPIT_SECRET_RABBIT": "guest"}, prompt=False)
-        runtime = build_runtime(config, secrets=secrets)
-        runtimes.append(runtime)
-        return CockpitApp(runtime)
+        return cockpit_factory({"rabbitmq": section}, secrets=secrets)
 
-    yield make
-    for runtime in runtimes:
-        await runtime.close()
+    return make
 
 
 # ---------------------------------------------------------------------------- the panel
