@@ -242,7 +242,14 @@ class Actions:
             call,
             kind=EventKind.ACK,
             source="alertmanager",
-            details={"matchers": group.common_labels, "duration_s": duration.total_seconds()},
+            details={
+                "matchers": group.common_labels,
+                "duration_s": duration.total_seconds(),
+                # which firings the ack answered: the shift report's time to acknowledge
+                "group_key": group.key,
+                "fingerprints": [a.fingerprint for a in group.alerts],
+                "started_at": group.started_at.isoformat() if group.started_at else None,
+            },
         )
 
     async def unack(self, group: AlertGroup) -> ActionResult:
@@ -272,8 +279,20 @@ class Actions:
     # ----------------------------------------------------------------- incident lifecycle
 
     async def declare(
-        self, title: str, severity: Severity, commander: str = "", components: tuple[str, ...] = ()
+        self,
+        title: str,
+        severity: Severity,
+        commander: str = "",
+        components: tuple[str, ...] = (),
+        *,
+        group: AlertGroup | None = None,
+        team: str | None = None,
+        service: str | None = None,
+        customer_title: str = "",
     ) -> ActionResult:
+        """Open an incident. With the declaring alert group, the incident owns its team and
+        service (from the group's labels unless given) and counts its detection from the
+        group's earliest startsAt."""
         if not self.allowed("declare"):
             self._audit("declare", title, "refused", {"reason": "read-only"})
             return ActionResult.failure("read-only mode: declare is disabled")
@@ -295,6 +314,11 @@ class Actions:
                 commander=commander.strip() or self.actor,
                 started_at=now,
                 components=components,
+                team=(group.team if team is None and group else team or "").strip(),
+                service=(group.service if service is None and group else service or "").strip(),
+                customer_title=customer_title.strip(),
+                alert_group=group.key if group else "",
+                detected_at=group.started_at if group else None,
             )
         )
         self._audit("declare", incident.id, "attempt")

@@ -140,6 +140,59 @@ class AlertGroup:
                 return alert.labels["team"]
         return self.labels.get("team", "")
 
+    @property
+    def service(self) -> str:
+        """The service the group is about: its `service` label, else a label naming a workload."""
+        labels = {**self.common_labels, **self.labels}
+        for name in SERVICE_LABELS:
+            if labels.get(name):
+                return labels[name]
+        return ""
+
+
+# labels that name what is broken, best first: `service`, then the workload kube-state-metrics
+# and most alert rules put on an alert
+SERVICE_LABELS = (
+    "service",
+    "app",
+    "app_kubernetes_io_name",
+    "deployment",
+    "statefulset",
+    "daemonset",
+    "job_name",
+    "cronjob",
+    "workload",
+    "container",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """One firing of one alert as the cockpit saw it: the history Alertmanager does not keep.
+
+    A firing is identified by (cluster, fingerprint, starts_at): when an alert resolves and
+    fires again, Alertmanager gives it a new startsAt and the history a new record (a flap).
+    `first_seen` / `last_seen` are when this cockpit saw it in a poll; `resolved_at` is when
+    it stopped being returned (None while it fires).
+    """
+
+    fingerprint: str
+    name: str
+    labels: Mapping[str, str]
+    starts_at: datetime  # Alertmanager's startsAt; first_seen when it gave none
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None = None
+    group_key: str = ""
+    cluster: str = ""
+    severity: str = "none"
+    team: str = ""
+    id: int | None = None  # assigned by the store
+
+    @property
+    def is_firing(self) -> bool:
+        return self.resolved_at is None
+
 
 # --------------------------------------------------------------------------- incidents
 
@@ -182,10 +235,39 @@ class Incident:
     resolved_at: datetime | None = None
     components: tuple[str, ...] = ()
     last_customer_update_at: datetime | None = None
+    # who owns it: from the declaring alert's labels (team, service or workload), editable
+    team: str = ""
+    service: str = ""
+    # what customers read: never an alert name, a label value or a raw figure
+    customer_title: str = ""
+    # promised in the last customer update ("Next update by 03:40 UTC")
+    next_update_due: datetime | None = None
+    # the declaring alert group (AlertGroup.key) and its earliest startsAt: where the
+    # post-mortem's detection and response times count from
+    alert_group: str = ""
+    detected_at: datetime | None = None
+    # a resolved incident stays on the panel (and `u` works on it) until it is closed
+    closed_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status is not IncidentStatus.RESOLVED
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def public_title(self) -> str:
+        """The title on the status page: the customer-facing one, never the internal one
+        unless nobody gave one (incidents recorded before there were two titles)."""
+        return self.customer_title or self.title
+
+    def update_overdue(self, now: datetime) -> bool:
+        """A customer update was promised by now and the incident is not closed."""
+        return (
+            self.next_update_due is not None and not self.is_closed and now >= self.next_update_due
+        )
 
     def duration(self, now: datetime) -> timedelta:
         return (self.resolved_at or now) - self.started_at

@@ -11,14 +11,16 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cockpit.domain import EventKind, Incident, TimelineEvent
-from cockpit.incident.store import SQLiteStore
+from cockpit.domain import AlertRecord, EventKind, Incident, TimelineEvent
+from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore, SQLiteStore
 
 ACTION_KINDS = (EventKind.RESTART, EventKind.QUARANTINE, EventKind.ACK, EventKind.ESCALATION)
+MITIGATION_KINDS = (EventKind.RESTART, EventKind.QUARANTINE)
 
 
-def fmt_duration(delta: timedelta | None) -> str:
-    """'45s', '4m', '1h 2m', '2d 3h': short, the way people say it."""
+def fmt_duration(delta: timedelta | None, *, seconds: bool = False) -> str:
+    """'45s', '4m', '1h 2m', '2d 3h': short, the way people say it. With seconds=True the
+    seconds are kept ('4m 10s'): response times are compared to the second."""
     if delta is None:
         return "n/a"
     total = int(delta.total_seconds())
@@ -28,8 +30,9 @@ def fmt_duration(delta: timedelta | None) -> str:
         return f"{total}s"
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m")) if v]
+    minutes, secs = divmod(rest, 60)
+    units = [(days, "d"), (hours, "h"), (minutes, "m")] + ([(secs, "s")] if seconds else [])
+    parts = [f"{v}{u}" for v, u in units if v]
     return " ".join(parts) or "0m"
 
 
@@ -42,7 +45,97 @@ def _first(events: list[TimelineEvent], *kinds: EventKind) -> TimelineEvent | No
 
 
 def _since(start: datetime, event: TimelineEvent | None) -> str:
-    return fmt_duration(event.at - start) if event else "n/a"
+    if event is None:
+        return "n/a"
+    return f"{fmt_duration(event.at - start, seconds=True)} ({fmt_time(event.at)})"
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def incident_alerts(
+    store: IncidentStore, incident: Incident, events: list[TimelineEvent], now: datetime
+) -> list[AlertRecord]:
+    """The firings this incident is about: the declaring alert group's and those of the
+    groups acked on its timeline, that were firing from an hour before the declaration on."""
+    keys = [incident.alert_group] if incident.alert_group else []
+    for event in events:
+        key = event.details.get("group_key") if event.kind is EventKind.ACK else None
+        if isinstance(key, str) and key and key not in keys:
+            keys.append(key)
+    since = incident.started_at - SHIFT_LOG_ADOPTION_WINDOW
+    until = incident.resolved_at or now
+    found: dict[int | None, AlertRecord] = {}
+    for key in keys:
+        for record in store.alert_history(since, until, group_key=key):
+            found[record.id] = record
+    return sorted(found.values(), key=lambda r: (r.starts_at, r.id or 0))
+
+
+def first_alert_at(
+    incident: Incident, events: list[TimelineEvent], alerts: list[AlertRecord]
+) -> tuple[datetime, str]:
+    """Where detection and response times count from, and what that moment was: the
+    earliest startsAt of the declaring alert group's firings (Alertmanager's time, not
+    when the cockpit noticed); without one, the startsAt of the first acked group or an
+    alert event; else the first ack; else the declaration itself."""
+    candidates: list[tuple[datetime, str]] = []
+    if incident.alert_group:
+        if incident.detected_at is not None:
+            candidates.append((incident.detected_at, "startsAt of the declaring alert"))
+        for record in alerts:
+            if record.group_key == incident.alert_group:
+                candidates.append((record.starts_at, f"startsAt of {record.name}"))
+    if not candidates:
+        first_ack = _first(events, EventKind.ACK)
+        if first_ack is not None:
+            started = _parse_time(first_ack.details.get("started_at"))
+            if started is not None:
+                candidates.append((started, "startsAt of the first acknowledged alert"))
+        for event in events:
+            if event.kind is EventKind.ALERT:
+                candidates.append((event.at, "first alert event"))
+    if not candidates:
+        first_ack = _first(events, EventKind.ACK)
+        if first_ack is not None:
+            candidates.append((first_ack.at, "the first ack (no alert was recorded)"))
+    if not candidates:
+        return incident.started_at, "the declaration (no alert was recorded)"
+    return min(candidates, key=lambda c: c[0])
+
+
+def _alert_events(alerts: list[AlertRecord]) -> list[TimelineEvent]:
+    """The alert history as timeline lines: when each firing started and stopped."""
+    out: list[TimelineEvent] = []
+    for record in alerts:
+        who = f" (team {record.team})" if record.team else ""
+        out.append(
+            TimelineEvent(
+                record.starts_at,
+                EventKind.ALERT,
+                "alertmanager",
+                "alertmanager",
+                f"{record.name} started firing{who}",
+            )
+        )
+        if record.resolved_at is not None:
+            out.append(
+                TimelineEvent(
+                    record.resolved_at,
+                    EventKind.ALERT,
+                    "alertmanager",
+                    "alertmanager",
+                    f"{record.name} resolved",
+                )
+            )
+    return out
 
 
 def _one_line(text: str) -> str:
@@ -50,14 +143,16 @@ def _one_line(text: str) -> str:
 
 
 def _customer_updates(
-    store: SQLiteStore, incident_id: str, events: list[TimelineEvent]
+    store: IncidentStore, incident_id: str, events: list[TimelineEvent]
 ) -> list[str]:
     lines: list[str] = []
     try:
         from cockpit.incident.outbox import CUSTOMER_UPDATE, SENT, Outbox
 
+        if not isinstance(store, SQLiteStore):
+            raise TypeError("the outbox lives in SQLite")
         items = [i for i in Outbox(store).items(incident_id) if i.kind == CUSTOMER_UPDATE]
-    except Exception:  # a read-only store has no outbox: use the timeline
+    except Exception:  # a read-only or other store has no outbox here: use the timeline
         items = []
     for item in items:
         status = str(item.payload.get("status", "?"))
@@ -77,7 +172,7 @@ def _customer_updates(
     return lines
 
 
-def render_postmortem(store: SQLiteStore, incident_id: str, now: datetime) -> str:
+def render_postmortem(store: IncidentStore, incident_id: str, now: datetime) -> str:
     incident = store.get_incident(incident_id)
     if incident is None:
         raise LookupError(f"no incident {incident_id}")
@@ -86,14 +181,16 @@ def render_postmortem(store: SQLiteStore, incident_id: str, now: datetime) -> st
 
 
 def _render(
-    store: SQLiteStore, incident: Incident, events: list[TimelineEvent], now: datetime
+    store: IncidentStore, incident: Incident, events: list[TimelineEvent], now: datetime
 ) -> str:
     duration = incident.duration(now)
     ongoing = "" if incident.resolved_at else " (ongoing)"
-    detection = [e.at for e in events if e.kind in (EventKind.ALERT, EventKind.ACK)]
-    first_alert = min([*detection, incident.started_at])
+    alerts = incident_alerts(store, incident, events, now)
+    first_alert, counted_from = first_alert_at(incident, events, alerts)
     first_ack = _first(events, EventKind.ACK)
     first_escalation = _first(events, EventKind.ESCALATION)
+    first_mitigation = _first(events, *MITIGATION_KINDS)
+    declared = _first(events, EventKind.DECLARED)
     resolved_at = incident.resolved_at
     if resolved_at is None:
         resolved_event = _first(events, EventKind.RESOLVED)
@@ -114,6 +211,9 @@ def _render(
         f"- **Severity:** {incident.severity.value}",
         f"- **Status:** {incident.status.value}",
         f"- **Incident commander:** {incident.commander or 'n/a'}",
+        f"- **Team:** {incident.team or 'n/a'}",
+        f"- **Service:** {incident.service or 'n/a'}",
+        f"- **Customer-facing title:** {_one_line(incident.public_title)}",
         f"- **Started:** {fmt_time(incident.started_at)}",
         f"- **Resolved:** {fmt_time(incident.resolved_at)}",
         f"- **Duration:** {fmt_duration(duration)}{ongoing}",
@@ -133,20 +233,32 @@ def _render(
         "",
         "## Detection and response",
         "",
-        f"- **First alert:** {fmt_time(first_alert)}",
+        f"- **First alert:** {fmt_time(first_alert)} ({counted_from})",
+        "",
+        "Times below count from the first alert's startsAt.",
+        "",
+        f"- **Time to declare:** {_since(first_alert, declared)}",
         f"- **Time to acknowledge:** {_since(first_alert, first_ack)}",
         f"- **Time to escalate:** {_since(first_alert, first_escalation)}",
+        f"- **Time to mitigate:** {_since(first_alert, first_mitigation)}",
         "- **Time to resolve:** "
-        + (fmt_duration(resolved_at - first_alert) if resolved_at else "n/a (not resolved)"),
+        + (
+            f"{fmt_duration(resolved_at - first_alert, seconds=True)} ({fmt_time(resolved_at)})"
+            if resolved_at
+            else "n/a (not resolved)"
+        ),
         "",
         "## Timeline",
         "",
         "All times UTC, oldest first.",
         "",
     ]
-    if not events:
+    recorded = {(e.at, e.summary) for e in events if e.kind is EventKind.ALERT}
+    merged = events + [e for e in _alert_events(alerts) if (e.at, e.summary) not in recorded]
+    merged.sort(key=lambda e: e.at)  # stable: same-second events keep the store's order
+    if not merged:
         out.append("- No events recorded.")
-    for event in events:
+    for event in merged:
         actor = f" {event.actor}" if event.actor else ""
         out.append(
             f"- {fmt_time(event.at)} [{event.kind.value}]{actor}: {_one_line(event.summary)}"
@@ -181,7 +293,9 @@ def postmortem_filename(incident_id: str) -> str:
     return f"{safe}-postmortem.md"
 
 
-def write_postmortem(store: SQLiteStore, incident_id: str, directory: Path, now: datetime) -> Path:
+def write_postmortem(
+    store: IncidentStore, incident_id: str, directory: Path, now: datetime
+) -> Path:
     """Write the draft to directory/<id>-postmortem.md (atomically) and return the path."""
     from cockpit.backends.statuspage_static import atomic_write
 

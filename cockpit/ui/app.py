@@ -44,6 +44,7 @@ from cockpit.domain import (
     Severity,
     TimelineEvent,
 )
+from cockpit.incident.alert_history import AlertRecorder
 from cockpit.live import Freshness, LiveState, short_duration
 from cockpit.runtime import HINTS, Runtime
 from cockpit.ui.footer import KeyFooter
@@ -186,6 +187,7 @@ class CockpitApp(App[None]):
             read_only=runtime.read_only,
         )
         self.actions.listeners.append(self._on_timeline_event)
+        self.alert_recorder = AlertRecorder(runtime.store)
         self.palette = Palette()
         self.trends = _make_trends(runtime)
         self.queue_thresholds = (
@@ -391,6 +393,12 @@ class CockpitApp(App[None]):
         assert self.runtime.alerts is not None
         groups = await self.runtime.alerts.groups()
         self.live.groups = groups
+        # the alert history Alertmanager does not keep (post-mortem and shift report);
+        # a store that cannot write must not make the alerts look stale
+        try:
+            await asyncio.to_thread(self.alert_recorder.observe, groups, self.clock.now())
+        except Exception:
+            log.exception("recording the alert history failed")
         self._bell_on_new_critical(groups)
 
     async def _load_queues(self) -> None:
@@ -870,7 +878,7 @@ class CockpitApp(App[None]):
 
             path = await asyncio.to_thread(
                 write_postmortem,
-                self.actions.store,  # type: ignore[arg-type]
+                self.actions.store,
                 incident.id,
                 self.runtime.postmortem_dir,
                 self.clock.now(),

@@ -128,3 +128,20 @@ async def test_incident_lifecycle_to_resolved(world, clock: FrozenClock) -> None
     assert kinds[0] is EventKind.RESOLVED and kinds[-1] is EventKind.DECLARED
     # a second incident can be declared once the first is resolved
     assert (await actions.declare("Next", Severity.SEV4)).ok
+
+
+async def test_declaring_from_an_alert_owns_its_team_service_and_start(
+    world, clock: FrozenClock
+) -> None:
+    actions, _ = make_actions(world, clock)
+    groups = await world.alerts.groups()
+    checkout = next(g for g in groups if g.name == "CheckoutLatencyHigh")
+    result = await actions.declare(
+        "Checkout latency", Severity.SEV1, group=checkout, customer_title="Payments are slow"
+    )
+    incident = actions.store.get_incident(result.ids["incident"])
+    assert incident is not None
+    assert (incident.team, incident.service) == ("payments", "checkout-api")
+    assert incident.customer_title == "Payments are slow"
+    assert incident.alert_group == checkout.key
+    assert incident.detected_at == checkout.started_at and incident.detected_at < clock.now()
