@@ -49,6 +49,7 @@ from cockpit.domain import (
 from cockpit.incident.outbox import customer_update_payload, escalation_payload
 from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore
 from cockpit.live import LiveState
+from cockpit.runbooks import Runbook, Step, done_steps, step_event_details
 
 if TYPE_CHECKING:
     from cockpit.incident.outbox import Outbox
@@ -345,6 +346,38 @@ class Actions:
         where = event.incident_id or "the shift log"
         self._audit("note", where, "ok")
         return ActionResult.success(f"Note added to {where}")
+
+    def runbook_steps_done(self, runbook: Runbook) -> dict[str, TimelineEvent]:
+        """The runbook's steps already checked on the open incident (else the shift log)."""
+        incident = self.current_incident()
+        events = self.store.timeline(incident.id if incident else None, limit=10_000)
+        return done_steps(events, runbook.key)
+
+    async def runbook_step(self, runbook: Runbook, step: Step) -> ActionResult:
+        """Check a runbook step off: one timeline event, never two for the same step."""
+        if not self.allowed("note"):  # a checked step is a note on the timeline
+            self._audit("runbook_step", runbook.key, "refused", {"reason": "read-only"})
+            return ActionResult.failure("read-only mode: runbook steps are not recorded")
+        done = self.runbook_steps_done(runbook).get(step.text)
+        if done is not None:
+            return ActionResult(
+                True,
+                f"already done at {done.at:%H:%M} by {done.actor}: {step.text}",
+                details={"recorded": False},
+            )
+        event = self.record(
+            EventKind.RUNBOOK_STEP,
+            "cockpit",
+            f"runbook step: {step.text}",
+            step_event_details(runbook, step),
+        )
+        where = event.incident_id or "the shift log"
+        self._audit("runbook_step", runbook.key, "ok", {"step": str(step.number)})
+        return ActionResult(
+            True,
+            f"step {step.number}/{len(runbook.steps)} done, on {where}: {step.text}",
+            details={"recorded": True, "event_id": event.id},
+        )
 
     async def _change(
         self, action: str, change: dict[str, Any], kind: EventKind, summary: str

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 BACKEND_SECTIONS = ("alertmanager", "kubernetes", "rabbitmq", "statuspage", "pager")
-KNOWN_SECTIONS = {*BACKEND_SECTIONS, "identity", "store", "ui", "incident", "env", "environment"}
+KNOWN_SECTIONS = {
+    *BACKEND_SECTIONS,
+    "identity",
+    "store",
+    "ui",
+    "incident",
+    "runbooks",
+    "env",
+    "environment",
+}
 
 
 class ConfigError(Exception):
@@ -154,6 +163,18 @@ class IncidentConfig:
 
 
 @dataclass(frozen=True)
+class RunbooksConfig:
+    """Where `o` finds an alert's runbook: `alerts` maps an alertname to a file (relative
+    to `directory`), else `<directory>/<alertname>.md`, else the alert's runbook_url."""
+
+    directory: str = ""
+    alerts: dict[str, str] = field(default_factory=dict)
+    fetch_urls: bool = True  # fetch an http(s) runbook_url (file:// is always read)
+    timeout: timedelta = timedelta(seconds=5)
+    max_bytes: int = 64 * 1024  # longer runbooks are cut, with a note saying so
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     env: str
@@ -167,6 +188,7 @@ class Config:
     pager: PagerConfig | None = None
     ui: UIConfig = field(default_factory=UIConfig)
     incident: IncidentConfig = field(default_factory=IncidentConfig)
+    runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
     environments: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -379,8 +401,24 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
             desktop_notify=ui.flag("desktop_notify", True),
         ),
         incident=IncidentConfig(update_cadence=cadence),
+        runbooks=_runbooks(reader("runbooks")),
         environments=environments,
         raw=effective,
+    )
+
+
+def _runbooks(r: _Reader) -> RunbooksConfig:
+    r.unknown({"directory", "alerts", "fetch_urls", "timeout", "max_bytes"})
+    alerts = r.str_map("alerts")
+    for name, target in alerts.items():
+        if not target.strip():
+            raise r.error(f"alerts.{name}", "expected a file such as 'identity/vendor.md'")
+    return RunbooksConfig(
+        directory=os.path.expanduser(r.text("directory")),
+        alerts=alerts,
+        fetch_urls=r.flag("fetch_urls", True),
+        timeout=r.duration("timeout", timedelta(seconds=5)),
+        max_bytes=r.number("max_bytes", 64 * 1024, minimum=1024),
     )
 
 

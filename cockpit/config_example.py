@@ -40,6 +40,17 @@ desktop_notify = true
 # how often customers must hear from us while an incident is open, per severity
 update_cadence = { SEV1 = "30m", SEV2 = "1h" }
 
+[runbooks]
+# `o` on an alert: [runbooks.alerts] first, then <directory>/<alertname>.md, then the
+# alert's runbook_url annotation when it is Markdown or plain text (http(s) or file://)
+directory = "~/runbooks"
+timeout = "5s"
+max_bytes = 65536            # longer runbooks are cut, with a note
+fetch_urls = true            # false: never fetch an http(s) runbook_url, only show it
+
+[runbooks.alerts]
+KycVendorTimeouts = "identity/vendor.md"    # relative to directory
+
 [alertmanager]
 ack_duration = "1h"          # an ack is a silence this long, matching the alert group
 poll_interval = "10s"

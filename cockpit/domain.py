@@ -285,6 +285,7 @@ class EventKind(enum.StrEnum):
     CUSTOMER_UPDATE = "customer_update"
     RESTART = "restart"
     QUARANTINE = "quarantine"
+    RUNBOOK_STEP = "runbook_step"  # a runbook's checklist step checked off
     RESOLVED = "resolved"
     ALERT = "alert"  # something the world did on its own, e.g. an alert started firing
     ERROR = "error"
@@ -321,10 +322,19 @@ class PodHealth:
     healthy: bool = True
     containers: tuple[str, ...] = ()
     uid: str = ""
+    # the controllers above the pod, nearest first, as far as the pod itself tells:
+    # (("ReplicaSet", "api-7d9f8c"), ("Deployment", "api")); what alerts are matched against
+    owners: tuple[tuple[str, str], ...] = ()
+    apps: tuple[str, ...] = ()  # its `app.kubernetes.io/name` and `app` label values
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def workload(self) -> tuple[str, str]:
+        """(kind, name) of the top of its owner chain: ("Deployment", "api"), ("", "") for none."""
+        return self.owners[-1] if self.owners else ("", "")
 
     def age(self, now: datetime) -> timedelta | None:
         return now - self.created_at if self.created_at else None

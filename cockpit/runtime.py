@@ -16,8 +16,9 @@ from typing import Any
 
 from cockpit.backends.base import AlertSource, Broker, Cluster, Pager, StatusPage
 from cockpit.clock import Clock, SystemClock
-from cockpit.config import Config, data_dir, demo_config
+from cockpit.config import Config, RunbooksConfig, data_dir, demo_config
 from cockpit.incident.store import IncidentStore, SQLiteStore
+from cockpit.runbooks import RunbookLibrary
 
 HINTS = {
     "alerts": "Alerts not configured: add [alertmanager] url = 'http://alertmanager:9093' "
@@ -48,6 +49,7 @@ class Runtime:
     outbox_interval: timedelta = timedelta(seconds=2)
     postmortem_dir: Path = field(default_factory=lambda: data_dir() / "postmortems")
     warnings: list[str] = field(default_factory=list)
+    runbooks: RunbookLibrary = field(default_factory=lambda: RunbookLibrary(RunbooksConfig()))
 
     async def close(self) -> None:
         for backend in (self.alerts, self.cluster, self.broker, self.statuspage, self.pager):
@@ -92,7 +94,16 @@ def build_demo_runtime(
     )
     runtime.outbox = _outbox(store)
     runtime.audit = _audit(scratch / "audit.jsonl", config)
+    runtime.runbooks = _demo_runbooks(scratch / "runbooks")
     return runtime
+
+
+def _demo_runbooks(directory: Path) -> RunbookLibrary:
+    """The demo's own runbooks, in its scratch directory; it fetches no URL."""
+    from cockpit.backends.demo.runbooks import write_demo_runbooks
+
+    config = RunbooksConfig(directory=str(write_demo_runbooks(directory)), fetch_urls=False)
+    return RunbookLibrary(config, offline_reason="the demo fetches no runbook URL")
 
 
 def _outbox(store: SQLiteStore) -> Any:
@@ -118,6 +129,7 @@ def build_runtime(config: Config, *, read_only: bool = False, secrets: Any = Non
     store = SQLiteStore(config.store_path)
     runtime = Runtime(config=config, clock=clock, store=store, read_only=read_only)
     runtime.postmortem_dir = data_dir() / "postmortems"
+    runtime.runbooks = RunbookLibrary(config.runbooks)
 
     def secret(name: str) -> str:
         if not name:

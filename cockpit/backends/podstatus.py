@@ -8,12 +8,14 @@ because the client's model objects are ~20x slower to build than json.loads.
 
 Big bodies are not json.loads-ed either: `pod_list_decoder` decodes a PodList into
 dicts holding only the keys `pod_health` reads (the `_Pod` TypedDicts below), so msgspec
-skips labels, env, probes, images... in C. The dicts are the same shape `pod_health`
-reads from json.loads, so kubectl's rules exist once, whichever way a pod arrived.
+skips env, probes, images and all labels but the three alerts are matched on... in C.
+The dicts are the same shape `pod_health` reads from json.loads, so kubectl's rules
+exist once, whichever way a pod arrived.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
@@ -86,6 +88,16 @@ class _Spec(TypedDict, total=False):
     containers: list[_Container] | None
 
 
+# the only labels read: what alerts name a pod by (cockpit.pivot), and the hash that
+# ties a ReplicaSet's name to its Deployment's
+_Labels = TypedDict(
+    "_Labels",
+    {"app": Any, "app.kubernetes.io/name": Any, "pod-template-hash": Any},
+    total=False,
+)
+APP_LABELS = ("app.kubernetes.io/name", "app")
+
+
 class _OwnerReference(TypedDict, total=False):
     kind: Any
     name: Any
@@ -99,6 +111,7 @@ class _Metadata(TypedDict, total=False):
     creationTimestamp: Any
     deletionTimestamp: Any
     ownerReferences: list[_OwnerReference] | None
+    labels: _Labels | None
     resourceVersion: Any  # not for the row: where a watch resumes
 
 
@@ -293,6 +306,7 @@ def pod_health(raw: _Raw, now: datetime | None = None) -> PodHealth:
     ready_text = f"{ready}/{total}"
     healthy = (reason == "Running" and ready == total) or reason in ("Completed", "Succeeded")
     owner_kind, owner_name = controller_of(meta)
+    labels: _Raw = meta.get("labels") or {}
     return PodHealth(
         namespace=meta.get("namespace") or "",
         name=meta.get("name") or "",
@@ -307,7 +321,41 @@ def pod_health(raw: _Raw, now: datetime | None = None) -> PodHealth:
         healthy=healthy,
         containers=tuple([c.get("name") or "" for c in containers]),
         uid=meta.get("uid") or "",
+        owners=owner_chain(owner_kind, owner_name, labels),
+        apps=app_names(labels),
     )
+
+
+def app_names(labels: _Raw) -> tuple[str, ...]:
+    """The distinct values of the pod's app labels, `app.kubernetes.io/name` first."""
+    out: list[str] = []
+    for key in APP_LABELS:
+        value = labels.get(key)
+        if isinstance(value, str) and value and value not in out:
+            out.append(value)
+    return tuple(out)
+
+
+_CRONJOB_JOB = re.compile(r"^(.+)-\d{8,}$")
+
+
+def owner_chain(kind: str, name: str, labels: _Raw) -> tuple[tuple[str, str], ...]:
+    """The pod's controller and what owns it in turn, as far as the pod's own fields say,
+    without a request: the Deployment controller names its ReplicaSets
+    `<deployment>-<pod-template-hash>` (and labels their pods with that hash), and the
+    CronJob controller names its Jobs `<cronjob>-<scheduled time in minutes>`."""
+    if not kind:
+        return ()
+    chain = [(kind, name)]
+    if kind == "ReplicaSet":
+        template_hash = labels.get("pod-template-hash")
+        if isinstance(template_hash, str) and template_hash and name.endswith("-" + template_hash):
+            chain.append(("Deployment", name[: -len(template_hash) - 1]))
+    elif kind == "Job":
+        match = _CRONJOB_JOB.match(name)
+        if match:
+            chain.append(("CronJob", match.group(1)))
+    return tuple(chain)
 
 
 def controller_of(meta: _Raw) -> tuple[str, str]:

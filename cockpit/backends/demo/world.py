@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.backends.base import NotFound, Unreachable
+from cockpit.backends.podstatus import owner_chain
 from cockpit.clock import Clock
 from cockpit.domain import (
     ActionResult,
@@ -449,7 +450,7 @@ class DemoWorld:
         else:
             status, ready, healthy, settled = "Running", f"{n}/{n}", True, True
         owner_kind = {"Deployment": "ReplicaSet"}.get(wl.kind, wl.kind)
-        owner_name = f"{wl.name}-{wl.rs_hash}" if wl.kind == "Deployment" else wl.name
+        owner_name = self._rs_name(rec) if wl.kind == "Deployment" else wl.name
         if wl.kind == "":
             owner_name = ""
         pod = PodHealth(
@@ -462,14 +463,23 @@ class DemoWorld:
             created_at=self.at(rec.created_s),
             node=rec.node,
             owner_kind=owner_kind,
-            owner_name=owner_name if wl.kind != "Deployment" else self._rs_name(rec),
+            owner_name=owner_name,
             healthy=healthy,
             containers=wl.containers,
             uid=rec.uid,
+            owners=owner_chain(owner_kind, owner_name, self._labels(rec)),
+            apps=(wl.name,),
         )
         if settled and rec.deleted_s is None:
             rec.cached = pod
         return pod
+
+    def _labels(self, rec: PodRec) -> dict[str, str]:
+        wl = rec.workload
+        labels = {"app.kubernetes.io/name": wl.name, "app.kubernetes.io/part-of": "acme-shop"}
+        if wl.kind == "Deployment":
+            labels["pod-template-hash"] = self._rs_name(rec).rsplit("-", 1)[-1]
+        return labels
 
     @staticmethod
     def _rs_name(rec: PodRec) -> str:
@@ -553,10 +563,7 @@ class DemoWorld:
                 )
         if rec.deleted_s is not None and t >= rec.deleted_s:
             events.append(f"{_ago(t - rec.deleted_s)}  Normal   Killing    Stopping container")
-        labels = {"app.kubernetes.io/name": wl.name, "app.kubernetes.io/part-of": "acme-shop"}
-        if wl.kind == "Deployment":
-            labels["pod-template-hash"] = self._rs_name(rec).rsplit("-", 1)[-1]
-        return PodDetail(current, tuple(containers), tuple(events), frozen_map(labels))
+        return PodDetail(current, tuple(containers), tuple(events), frozen_map(self._labels(rec)))
 
     # ------------------------------------------------------------------ restarts
 
@@ -1039,6 +1046,9 @@ class DemoWorld:
                     "severity": "critical",
                     "vhost": "/",
                     "queue": "orders",
+                    # the rule's own labels name who consumes the queue
+                    "namespace": "orders",
+                    "service": "orders-consumer",
                 },
                 {
                     "summary": f"Queue orders has {orders.ready():,} ready messages",
@@ -1056,6 +1066,8 @@ class DemoWorld:
                     "severity": "warning",
                     "namespace": "billing",
                     "service": "invoice-worker",
+                    "vhost": "/",
+                    "queue": "invoices",
                 },
                 {
                     "summary": "invoice-worker fails every delivery: JSON parse error",

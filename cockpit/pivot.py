@@ -1,0 +1,274 @@
+"""From an alert to what it names: the pods and queues its labels point at.
+
+An alert says what is wrong through its labels (`namespace`, `pod`, `deployment`,
+`service`, `queue`...). `follow(group, pods, queues)` turns an alert group into the
+objects on screen those labels name, so the pods and queues panels can narrow to them
+and the alert detail can say "3/3 pods of payments/payments-api CrashLoopBackOff".
+
+Each alert of the group is matched on its own (a KubePodCrashLooping group names one
+pod per alert); the group follows the union. For one alert the rules are tried in
+order and the first that selects a pod wins, so the most precise label decides:
+
+  1. `namespace` + `pod`: that pod;
+  2. `namespace` + a workload label (`replicaset`, `job`, `deployment`, `statefulset`,
+     `daemonset`, `cronjob`): the pods with that controller in their owner chain;
+  3. `service`, `app`, `app_kubernetes_io_name` or `container` (in that order): the pods
+     whose `app.kubernetes.io/name` / `app` label or an owner's name is that value, in the
+     alert's namespace when it has one.
+
+A rule whose objects are gone falls through to the next (after a rollout restart the
+pod an alert named is gone; its `container` still names the workload's new pods). A
+`namespace` alone names nothing: it would select a whole namespace. Queues: `queue`
+(and `vhost`, when the alert has one) name the queue.
+
+Pure: domain types in, domain types out; no UI and no client imports.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from cockpit.domain import AlertGroup, PodHealth, QueueDepth
+
+# alert label -> owner kind; the most precise first (a ReplicaSet is part of a Deployment)
+WORKLOAD_LABELS: tuple[tuple[str, str], ...] = (
+    ("replicaset", "ReplicaSet"),
+    ("job", "Job"),
+    ("deployment", "Deployment"),
+    ("statefulset", "StatefulSet"),
+    ("daemonset", "DaemonSet"),
+    ("cronjob", "CronJob"),
+)
+APP_LABELS: tuple[str, ...] = ("service", "app", "app_kubernetes_io_name", "container")
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why pods were selected: which label of which alert named them."""
+
+    rule: str  # pod / deployment / ... / service / app / app_kubernetes_io_name / container
+    value: str  # "payments/payments-api-7d9f-x2x9q", "payments/payments-api", "checkout-api"
+
+    def __str__(self) -> str:
+        return f"{self.rule}={self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """What an alert group names, in the panels' own objects."""
+
+    group_name: str
+    pods: tuple[PodHealth, ...]
+    queues: tuple[QueueDepth, ...]
+    reasons: tuple[Reason, ...]  # the labels that selected them, distinct, in order found
+    missing: tuple[Reason, ...]  # what some alert names that is not on screen
+    names_something: bool  # whether any alert carries a label that can name pods or queues
+
+    @property
+    def pod_keys(self) -> frozenset[str]:
+        return frozenset(p.key for p in self.pods)
+
+    @property
+    def queue_keys(self) -> frozenset[str]:
+        return frozenset(q.key for q in self.queues)
+
+    @property
+    def empty(self) -> bool:
+        return not self.pods and not self.queues
+
+    def counts(self) -> str:
+        """'2 pods', '1 queue', '3 pods, 1 queue', 'nothing'."""
+        parts = []
+        if self.pods:
+            parts.append(_plural(len(self.pods), "pod"))
+        if self.queues:
+            parts.append(_plural(len(self.queues), "queue"))
+        return ", ".join(parts) or "nothing"
+
+    def headline(self) -> str:
+        """The panels' border: 'following KycVendorTimeouts: 2 pods'."""
+        return f"following {self.group_name}: {self.counts()}"
+
+    def nothing_line(self) -> str:
+        """One line for a group that names nothing on screen, saying why."""
+        if not self.names_something:
+            return (
+                f"{self.group_name} names no pod or queue: its alerts carry none of the labels "
+                "namespace+pod, namespace+deployment/statefulset/daemonset/job/cronjob/replicaset, "
+                "service, app, app_kubernetes_io_name, container, queue"
+            )
+        named = ", ".join(str(r) for r in self.missing[:3])
+        if len(self.missing) > 3:
+            named += f" and {len(self.missing) - 3} more"
+        return f"{self.group_name} names {named}: no such pod or queue on screen now"
+
+    def summary_lines(self) -> list[str]:
+        """The matched objects with their status, one line per workload and per queue:
+        '3/3 pods of payments/payments-api CrashLoopBackOff'."""
+        lines = []
+        by_workload: dict[str, list[PodHealth]] = {}
+        for pod in self.pods:
+            _kind, name = pod.workload
+            by_workload.setdefault(f"{pod.namespace}/{name or pod.name}", []).append(pod)
+        for workload, pods in by_workload.items():
+            statuses = Counter(p.status for p in pods)
+            # the worst status leads: unhealthy pods are why the engineer is looking
+            worst = min(statuses, key=lambda s: (_healthy(s, pods), -statuses[s], s))
+            line = f"{statuses[worst]}/{len(pods)} pods of {workload} {worst}"
+            rest = [f"{n} {s}" for s, n in statuses.most_common() if s != worst]
+            if rest:
+                line += " (" + ", ".join(rest) + ")"
+            lines.append(line)
+        for queue in self.queues:
+            lines.append(
+                f"queue {queue.key}: {queue.ready:,} ready, {queue.unacked:,} unacked, "
+                f"{_plural(queue.consumers, 'consumer')}"
+            )
+        return lines
+
+
+def _healthy(status: str, pods: list[PodHealth]) -> bool:
+    return all(p.healthy for p in pods if p.status == status)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class PodIndex:
+    """The pods by what alerts name them by, built once per set of pods."""
+
+    def __init__(self, pods: Iterable[PodHealth]) -> None:
+        self.by_key: dict[tuple[str, str], PodHealth] = {}
+        self.by_owner: dict[tuple[str, str, str], list[PodHealth]] = {}
+        # namespace, value -> pods whose app label or an owner's name is that value
+        self.by_app: dict[tuple[str, str], list[PodHealth]] = {}
+        self.by_app_anywhere: dict[str, list[PodHealth]] = {}
+        for pod in pods:
+            ns = pod.namespace
+            self.by_key[(ns, pod.name)] = pod
+            names = set(pod.apps)
+            for kind, name in pod.owners:
+                self.by_owner.setdefault((ns, kind, name), []).append(pod)
+                names.add(name)
+            for name in names:
+                self.by_app.setdefault((ns, name), []).append(pod)
+                self.by_app_anywhere.setdefault(name, []).append(pod)
+
+    def select(self, labels: Mapping[str, str]) -> tuple[list[PodHealth], Reason | None, bool]:
+        """(pods, the rule that chose them, whether any rule's labels were present)."""
+        ns = labels.get("namespace", "")
+        present = False
+        pod_name = labels.get("pod", "")
+        if ns and pod_name:
+            present = True
+            pod = self.by_key.get((ns, pod_name))
+            if pod is not None:
+                return [pod], Reason("pod", f"{ns}/{pod_name}"), True
+        if ns:
+            for label, kind in WORKLOAD_LABELS:
+                name = labels.get(label, "")
+                if not name:
+                    continue
+                present = True
+                pods = self.by_owner.get((ns, kind, name))
+                if pods:
+                    return list(pods), Reason(label, f"{ns}/{name}"), True
+        for label in APP_LABELS:
+            value = labels.get(label, "")
+            if not value:
+                continue
+            present = True
+            pods = self.by_app.get((ns, value)) if ns else self.by_app_anywhere.get(value)
+            if pods:
+                return list(pods), Reason(label, f"{ns}/{value}" if ns else value), True
+        return [], None, present
+
+
+def _named(labels: Mapping[str, str]) -> list[Reason]:
+    """What an alert's labels name, whether or not it exists: for 'names X: not on screen'."""
+    ns = labels.get("namespace", "")
+    out = []
+    if ns and labels.get("pod"):
+        out.append(Reason("pod", f"{ns}/{labels['pod']}"))
+    if ns:
+        out += [
+            Reason(label, f"{ns}/{labels[label]}")
+            for label, _ in WORKLOAD_LABELS
+            if labels.get(label)
+        ]
+    for label in APP_LABELS:
+        if labels.get(label):
+            out.append(Reason(label, f"{ns}/{labels[label]}" if ns else labels[label]))
+    if labels.get("queue"):
+        vhost = labels.get("vhost")
+        out.append(Reason("queue", f"{vhost}/{labels['queue']}" if vhost else labels["queue"]))
+    return out
+
+
+def alert_label_sets(group: AlertGroup) -> list[dict[str, str]]:
+    """Each alert's labels over the group's (distinct), or the group's own without alerts."""
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    out = []
+    for alert in group.alerts or ():
+        labels = {**group.labels, **alert.labels}
+        ident = tuple(sorted(labels.items()))
+        if ident not in seen:
+            seen.add(ident)
+            out.append(labels)
+    return out or [dict(group.labels)]
+
+
+def queue_matches(labels: Mapping[str, str], queue: QueueDepth) -> bool:
+    name = labels.get("queue", "")
+    if not name or queue.name != name:
+        return False
+    vhost = labels.get("vhost")
+    return vhost is None or vhost == queue.vhost
+
+
+def follow(
+    group: AlertGroup,
+    pods: Iterable[PodHealth] | PodIndex,
+    queues: Iterable[QueueDepth],
+) -> Followed:
+    """The pods and queues the group's alerts name; unhealthy pods first, then by key."""
+    index = pods if isinstance(pods, PodIndex) else PodIndex(pods)
+    chosen: dict[str, PodHealth] = {}
+    reasons: dict[Reason, None] = {}
+    named: dict[Reason, None] = {}
+    present = False
+    label_sets = alert_label_sets(group)
+    queue_labels = [labels for labels in label_sets if labels.get("queue")]
+    for labels in label_sets:
+        selected, reason, has_rule = index.select(labels)
+        present = present or has_rule
+        for pod in selected:
+            chosen.setdefault(pod.key, pod)
+        if reason is not None:
+            reasons.setdefault(reason, None)
+        elif has_rule:
+            for wanted in _named(labels):
+                named.setdefault(wanted, None)
+    matched_queues: list[QueueDepth] = []
+    if queue_labels:
+        present = True
+        for queue in queues:
+            if any(queue_matches(labels, queue) for labels in queue_labels):
+                matched_queues.append(queue)
+                reasons.setdefault(Reason("queue", queue.key), None)
+        if not matched_queues:
+            for labels in queue_labels:
+                for wanted in _named(labels):
+                    if wanted.rule == "queue":
+                        named.setdefault(wanted, None)
+    return Followed(
+        group_name=group.name,
+        pods=tuple(sorted(chosen.values(), key=lambda p: (p.healthy, p.key))),
+        queues=tuple(matched_queues),
+        reasons=tuple(reasons),
+        missing=tuple(named),
+        names_something=present,
+    )
