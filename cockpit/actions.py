@@ -48,6 +48,7 @@ from cockpit.domain import (
 )
 from cockpit.incident.outbox import customer_update_payload, escalation_payload
 from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore
+from cockpit.incident.wording import with_next_update
 from cockpit.live import LiveState
 from cockpit.runbooks import Runbook, Step, done_steps, step_event_details
 
@@ -92,6 +93,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("set_status", "s", "Change the incident status / resolve it", True, "incident"),
     ActionSpec("set_severity", "v", "Change the incident severity", True, "incident"),
     ActionSpec("set_commander", "c", "Change the incident commander", True, "incident"),
+    ActionSpec("set_owner", "o", "Change the incident's team and service", True, "incident"),
+    ActionSpec(
+        "close_incident", "x", "Close the resolved incident (off the panel)", True, "incident"
+    ),
     ActionSpec("postmortem", "P", "Write the post-mortem draft to a file", False, "incident"),
     ActionSpec("restart", "r", "Restart the selected pod", True, "pods"),
     ActionSpec("logs", "l", "Show the selected pod's logs", False, "pods"),
@@ -131,6 +136,8 @@ class Actions:
         self.audit = audit
         self.read_only = read_only
         self.listeners: list[Callable[[TimelineEvent], None]] = []
+        # the incident the engineer chose on the panel ([ / ]); None: the newest
+        self.selected_id: str | None = None
 
     # ----------------------------------------------------------------- helpers
 
@@ -141,7 +148,44 @@ class Actions:
     def allowed(self, action_id: str) -> bool:
         return not (self.read_only and action_id in WRITE_ACTIONS)
 
+    def active_incidents(self) -> list[Incident]:
+        """Incidents on the panel: open ones and resolved ones not closed yet, oldest first."""
+        return self.store.active_incidents()
+
+    def selected_incident(self) -> Incident | None:
+        """The incident the engineer works on: the chosen one while it is not closed, else
+        the newest open one, else the newest resolved one still on the panel."""
+        active = self.store.active_incidents()
+        if not active:
+            return None
+        if self.selected_id is not None:
+            for incident in active:
+                if incident.id == self.selected_id:
+                    return incident
+        still_open = [i for i in active if i.is_open]
+        return (still_open or active)[-1]
+
+    def select(self, incident_id: str | None) -> Incident | None:
+        """Make this incident the one every incident action goes to."""
+        self.selected_id = incident_id
+        return self.selected_incident()
+
+    def select_next(self, step: int) -> Incident | None:
+        """The next (+1) or previous (-1) incident on the panel, wrapping around."""
+        active = self.store.active_incidents()
+        if not active:
+            return None
+        current = self.selected_incident()
+        ids = [i.id for i in active]
+        index = ids.index(current.id) if current is not None and current.id in ids else 0
+        return self.select(ids[(index + step) % len(ids)])
+
     def current_incident(self) -> Incident | None:
+        """Where the events of new actions go: the selected incident while it is open (not
+        resolved), else the newest open one, else None: the shift log."""
+        selected = self.selected_incident()
+        if selected is not None and selected.is_open:
+            return selected
         return self.store.current_incident()
 
     def record(
@@ -193,8 +237,10 @@ class Actions:
         kind: EventKind,
         source: str,
         details: dict[str, Any] | None = None,
+        incident_id: str | None = None,
     ) -> ActionResult:
-        """Read-only check, audit, backend call, timeline event, audit: every write's path."""
+        """Read-only check, audit, backend call, timeline event, audit: every write's path.
+        The event goes to `incident_id`, else to the current incident or the shift log."""
         if not self.allowed(action):
             self._audit(action, target, "refused", {"reason": "read-only"})
             return ActionResult.failure(f"read-only mode: {action} is disabled")
@@ -208,7 +254,7 @@ class Actions:
             result = ActionResult.failure(f"{action} {target} failed: {type(exc).__name__}")
         if result.ok:
             data = {"target": target, "ids": dict(result.ids), **(details or {})}
-            self.record(kind, source, result.message, data)
+            self.record(kind, source, result.message, data, incident_id=incident_id)
         self._audit(action, target, "ok" if result.ok else "failed", dict(result.ids))
         return result
 
@@ -300,11 +346,6 @@ class Actions:
         title = title.strip()
         if not title:
             return ActionResult.failure("an incident needs a title")
-        existing = self.current_incident()
-        if existing:
-            return ActionResult.failure(
-                f"{existing.id} is still open: resolve it before declaring another"
-            )
         now = self.clock.now()
         incident = self.store.create_incident(
             Incident(
@@ -323,13 +364,22 @@ class Actions:
             )
         )
         self._audit("declare", incident.id, "attempt")
+        self.selected_id = incident.id  # what the engineer does next is about this one
         # what happened just before the declaration belongs to the incident
         adopted = self.store.adopt_shift_log(incident.id, now - SHIFT_LOG_ADOPTION_WINDOW)
+        owner = f", team {incident.team}" if incident.team else ""
         self.record(
             EventKind.DECLARED,
             "cockpit",
-            f"Declared {incident.id} {severity.value}: {title} (commander {incident.commander})",
-            {"adopted_events": adopted},
+            f"Declared {incident.id} {severity.value}: {title} "
+            f"(commander {incident.commander}{owner})",
+            {
+                "adopted_events": adopted,
+                "team": incident.team,
+                "service": incident.service,
+                "customer_title": incident.customer_title,
+                "alert_group": incident.alert_group,
+            },
             incident_id=incident.id,
         )
         self._audit("declare", incident.id, "ok", {"incident": incident.id})
@@ -342,7 +392,10 @@ class Actions:
         text = text.strip()
         if not text:
             return ActionResult.failure("the note is empty")
-        event = self.record(EventKind.NOTE, "cockpit", text)
+        selected = self.selected_incident()
+        event = self.record(
+            EventKind.NOTE, "cockpit", text, incident_id=selected.id if selected else None
+        )
         where = event.incident_id or "the shift log"
         self._audit("note", where, "ok")
         return ActionResult.success(f"Note added to {where}")
@@ -380,17 +433,23 @@ class Actions:
         )
 
     async def _change(
-        self, action: str, change: dict[str, Any], kind: EventKind, summary: str
+        self,
+        action: str,
+        change: dict[str, Any],
+        kind: EventKind,
+        summary: str,
+        details: dict[str, Any] | None = None,
     ) -> ActionResult:
+        """Change a field of the selected incident and put the change on its timeline."""
         if not self.allowed(action):
             self._audit(action, "incident", "refused", {"reason": "read-only"})
             return ActionResult.failure(f"read-only mode: {action} is disabled")
-        incident = self.current_incident()
+        incident = self.selected_incident()
         if incident is None:
             return ActionResult.failure("no incident is open")
         self._audit(action, incident.id, "attempt")
         updated = self.store.update_incident(dataclasses.replace(incident, **change))
-        self.record(kind, "cockpit", summary.format(id=updated.id), incident_id=updated.id)
+        self.record(kind, "cockpit", summary.format(id=updated.id), details, incident_id=updated.id)
         self._audit(action, incident.id, "ok")
         return ActionResult.success(summary.format(id=updated.id), incident=updated.id)
 
@@ -399,9 +458,50 @@ class Actions:
         if status is IncidentStatus.RESOLVED:
             change["resolved_at"] = self.clock.now()
             return await self._change("set_status", change, EventKind.RESOLVED, "{id} resolved")
+        change["resolved_at"] = None  # reopened, or never resolved
         return await self._change(
             "set_status", change, EventKind.STATUS, f"{{id}} status: {status.value}"
         )
+
+    async def set_owner(self, team: str, service: str) -> ActionResult:
+        """The incident's team and service (who gets paged by default, what customers are
+        told is affected). An empty team is refused: every incident has an owner."""
+        team, service = team.strip(), service.strip()
+        if not team:
+            return ActionResult.failure("the incident needs a team (the one that owns it)")
+        what = f"team {team}" + (f", service {service}" if service else "")
+        return await self._change(
+            "set_owner",
+            {"team": team, "service": service},
+            EventKind.OWNER,
+            f"{{id}} owner: {what}",
+            {"team": team, "service": service},
+        )
+
+    async def set_customer_title(self, title: str) -> ActionResult:
+        title = title.strip()
+        if not title:
+            return ActionResult.failure("the customer-facing title is empty")
+        return await self._change(
+            "customer_update",
+            {"customer_title": title},
+            EventKind.NOTE,
+            f"{{id}} customer-facing title: {title}",
+        )
+
+    async def close_incident(self) -> ActionResult:
+        """Take a resolved incident off the panel; its record stays (past incidents)."""
+        incident = self.selected_incident()
+        if incident is None:
+            return ActionResult.failure("no incident to close")
+        if incident.is_open:
+            return ActionResult.failure(f"{incident.id} is not resolved: resolve it first (s)")
+        result = await self._change(
+            "close_incident", {"closed_at": self.clock.now()}, EventKind.CLOSED, "{id} closed"
+        )
+        if result.ok and self.selected_id == incident.id:
+            self.selected_id = None
+        return result
 
     async def set_severity(self, severity: Severity) -> ActionResult:
         return await self._change(
@@ -430,8 +530,9 @@ class Actions:
 
     # ----------------------------------------------------------------- outbound
 
-    def escalation_for(self, team: str, summary: str = "") -> Escalation:
-        incident = self.current_incident()
+    def escalation_for(self, team: str, summary: str = "", reason: str = "") -> Escalation:
+        """A page about the selected incident (each team is paged once per incident)."""
+        incident = self.selected_incident()
         incident_id = incident.id if incident else "no-incident"
         return Escalation(
             incident_id=incident_id,
@@ -441,6 +542,7 @@ class Actions:
             latest_note=self.latest_note(incident.id if incident else None),
             escalated_by=self.identity.display,
             evidence=self.live.evidence(),
+            reason=reason.strip(),
         )
 
     async def escalate(self, escalation: Escalation) -> ActionResult:
@@ -459,6 +561,7 @@ class Actions:
                 incident_id=escalation.incident_id,
                 summary=f"Escalation to {escalation.team} queued: {escalation.summary}",
                 event_kind=EventKind.ESCALATION,
+                details={"team": escalation.team, "reason": escalation.reason},
             )
 
         async def call() -> ActionResult:
@@ -470,21 +573,39 @@ class Actions:
             call,
             kind=EventKind.ESCALATION,
             source=pager.name,
-            details={"team": escalation.team, "summary": escalation.summary},
+            details={
+                "team": escalation.team,
+                "summary": escalation.summary,
+                "reason": escalation.reason,
+            },
+            incident_id=(
+                escalation.incident_id if self.store.get_incident(escalation.incident_id) else None
+            ),
         )
 
     def customer_update_for(
-        self, status: IncidentStatus, body: str, components: tuple[str, ...] = ()
+        self,
+        status: IncidentStatus,
+        body: str,
+        components: tuple[str, ...] = (),
+        *,
+        next_update_in: timedelta | None = None,
     ) -> CustomerUpdate | None:
-        incident = self.current_incident()
+        """The update customers will read, for the selected incident: its customer-facing
+        title, and (unless resolved) when the next update comes, at the message's end."""
+        incident = self.selected_incident()
         if incident is None:
             return None
+        due = None
+        if status is not IncidentStatus.RESOLVED and next_update_in is not None:
+            due = self.clock.now() + next_update_in
         return CustomerUpdate(
             incident_id=incident.id,
             status=status,
-            title=incident.title,
-            body=body.strip(),
+            title=incident.public_title,
+            body=with_next_update(body, due),
             components=components or incident.components,
+            next_update_due=due,
         )
 
     async def customer_update(self, update: CustomerUpdate) -> ActionResult:
@@ -496,14 +617,30 @@ class Actions:
             return ActionResult.failure("customer updates need an open incident (press i)")
         if not update.body:
             return ActionResult.failure("the update has no message")
+        if not self.allowed("customer_update"):
+            self._audit("customer_update", incident.id, "refused", {"reason": "read-only"})
+            return ActionResult.failure("read-only mode: customer_update is disabled")
         now = self.clock.now()
         self.store.update_incident(
             dataclasses.replace(
                 incident,
                 last_customer_update_at=now,
                 components=update.components or incident.components,
+                next_update_due=update.next_update_due,
             )
         )
+        details: dict[str, Any] = {
+            "status": update.status.value,
+            "body": update.body,
+            "title": update.title,
+            "next_update_due": (
+                update.next_update_due.isoformat() if update.next_update_due else None
+            ),
+            # what was promised before this one: the shift report's "late updates"
+            "promised_by": (
+                incident.next_update_due.isoformat() if incident.next_update_due else None
+            ),
+        }
         if self.outbox is not None:
             payload = customer_update_payload(update)
             return self._enqueue(
@@ -515,6 +652,7 @@ class Actions:
                 incident_id=incident.id,
                 summary=f"Customer update ({update.status.value}) queued: {update.body}",
                 event_kind=EventKind.CUSTOMER_UPDATE,
+                details=details,
             )
         remote_id = None
 
@@ -527,7 +665,8 @@ class Actions:
             call,
             kind=EventKind.CUSTOMER_UPDATE,
             source=page.name,
-            details={"status": update.status.value, "body": update.body},
+            details=details,
+            incident_id=incident.id,
         )
 
     def _enqueue(
@@ -541,6 +680,7 @@ class Actions:
         incident_id: str,
         summary: str,
         event_kind: EventKind,
+        details: dict[str, Any] | None = None,
     ) -> ActionResult:
         """Store the outbound write first; the outbox sender sends it and reports back."""
         assert self.outbox is not None
@@ -549,7 +689,13 @@ class Actions:
             return ActionResult.failure(f"read-only mode: {action} is disabled")
         self._audit(action, target, "attempt")
         item = self.outbox.enqueue(outbox_kind, incident_id, payload, key, self.clock.now())
-        self.record(event_kind, "cockpit", summary, {"target": target, "outbox_id": item.id})
+        self.record(
+            event_kind,
+            "cockpit",
+            summary,
+            {**(details or {}), "target": target, "outbox_id": item.id},
+            incident_id=incident_id if self.store.get_incident(incident_id) else None,
+        )
         self._audit(action, target, "queued", {"outbox_id": str(item.id)})
         return ActionResult.success(f"{summary} (sending)", outbox_id=str(item.id))
 

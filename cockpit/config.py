@@ -137,6 +137,8 @@ class StatusPageConfig:
     components: tuple[str, ...] = ()
     templates: dict[str, str] = field(default_factory=dict)
     title: str = "Service status"
+    # [statuspage.services] service = "Customer words": what customers call a service
+    services: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -221,8 +223,22 @@ def demo_config(env: str = "demo") -> Config:
         env=env,
         identity=Identity(login_name()),
         store_path=":memory:",
+        statuspage=StatusPageConfig(
+            title="Acme Shop status",
+            components=("Checkout", "Orders", "Invoicing", "Search"),
+            services=DEMO_SERVICES,
+        ),
         statuspage_configured=True,
     )
+
+
+# what Acme Shop's customers call the demo world's services
+DEMO_SERVICES = {
+    "checkout-api": "Checkout",
+    "payments-api": "Checkout",
+    "invoice-worker": "Invoicing",
+    "orders-consumer": "Orders",
+}
 
 
 class _Reader:
@@ -524,6 +540,7 @@ def _statuspage(r: _Reader) -> StatusPageConfig:
             "components",
             "templates",
             "title",
+            "services",
         }
     )
     if "api_key" in r.table:
@@ -540,6 +557,7 @@ def _statuspage(r: _Reader) -> StatusPageConfig:
         components=r.strs("components"),
         templates=r.str_map("templates"),
         title=r.text("title", "Service status"),
+        services=r.str_map("services"),
     )
     if kind == "statuspage":
         if not config.page_id:

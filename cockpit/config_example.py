@@ -85,6 +85,11 @@ kind = "static"
 directory = "~/.local/share/cockpit/statuspage"
 title = "Example Inc. status"
 components = ["API", "Checkout", "Dashboard"]
+# what customers call each service (the `service` label): the customer-facing title and
+# the update templates use these words, never an alert name or a label value
+[statuspage.services]
+checkout-api = "Checkout"
+doc-scanner = "Identity verification"
 
 # ...or Atlassian Statuspage (statuspage.io):
 # [statuspage]

@@ -289,6 +289,8 @@ class EventKind(enum.StrEnum):
     RESOLVED = "resolved"
     ALERT = "alert"  # something the world did on its own, e.g. an alert started firing
     ERROR = "error"
+    OWNER = "owner"  # the incident's team / service changed
+    CLOSED = "closed"  # a resolved incident taken off the panel
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,6 +458,7 @@ class CustomerUpdate:
     body: str
     components: tuple[str, ...] = ()
     notify: bool = True
+    next_update_due: datetime | None = None  # promised at the end of body
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,6 +470,8 @@ class Escalation:
     latest_note: str = ""
     escalated_by: str = ""
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    # why developers were needed: bug, no runbook, no access, wrong team (optional)
+    reason: str = ""
 
     @property
     def dedup_key(self) -> str:

@@ -116,6 +116,7 @@ def customer_update_payload(update: CustomerUpdate) -> dict[str, Any]:
         "body": update.body,
         "components": list(update.components),
         "notify": update.notify,
+        "next_update_due": update.next_update_due.isoformat() if update.next_update_due else None,
     }
 
 
@@ -127,6 +128,11 @@ def customer_update_from(payload: Mapping[str, Any]) -> CustomerUpdate:
         body=str(payload.get("body", "")),
         components=tuple(payload.get("components", ())),
         notify=bool(payload.get("notify", True)),
+        next_update_due=(
+            datetime.fromisoformat(payload["next_update_due"])
+            if payload.get("next_update_due")
+            else None
+        ),
     )
 
 
@@ -139,6 +145,7 @@ def escalation_payload(escalation: Escalation) -> dict[str, Any]:
         "latest_note": escalation.latest_note,
         "escalated_by": escalation.escalated_by,
         "evidence": dict(escalation.evidence),
+        "reason": escalation.reason,
     }
 
 
@@ -151,6 +158,7 @@ def escalation_from(payload: Mapping[str, Any]) -> Escalation:
         latest_note=str(payload.get("latest_note", "")),
         escalated_by=str(payload.get("escalated_by", "")),
         evidence=dict(payload.get("evidence", {})),
+        reason=str(payload.get("reason", "")),
     )
 
 

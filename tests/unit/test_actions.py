@@ -145,3 +145,78 @@ async def test_declaring_from_an_alert_owns_its_team_service_and_start(
     assert incident.customer_title == "Payments are slow"
     assert incident.alert_group == checkout.key
     assert incident.detected_at == checkout.started_at and incident.detected_at < clock.now()
+
+
+async def test_several_incidents_each_action_goes_to_the_selected_one(
+    world, clock: FrozenClock
+) -> None:
+    actions, _ = make_actions(world, clock)
+    first = (await actions.declare("Checkout latency", Severity.SEV1)).ids["incident"]
+    second = (await actions.declare("Orders backlog", Severity.SEV2)).ids["incident"]
+    assert [i.id for i in actions.active_incidents()] == [first, second]
+    assert actions.selected_incident().id == second  # type: ignore[union-attr]
+    assert actions.select_next(1).id == first  # type: ignore[union-attr]
+    await actions.note("payments-api OOM")
+    assert (await actions.set_severity(Severity.SEV2)).ok
+    assert actions.store.timeline(first)[0].summary == f"{first} severity: SEV2"
+    assert actions.store.timeline(first)[1].summary == "payments-api OOM"
+    assert [e.kind for e in actions.store.timeline(second)] == [EventKind.DECLARED]
+    assert actions.select_next(1).id == second  # wraps around  # type: ignore[union-attr]
+
+
+async def test_owner_is_editable_and_never_empty(world, clock: FrozenClock) -> None:
+    actions, _ = make_actions(world, clock)
+    await actions.declare("Checkout latency", Severity.SEV1, team="payments")
+    refused = await actions.set_owner("  ", "checkout-api")
+    assert not refused.ok and "needs a team" in refused.message
+    assert (await actions.set_owner("checkout", "checkout-api")).ok
+    incident = actions.selected_incident()
+    assert incident is not None and (incident.team, incident.service) == (
+        "checkout",
+        "checkout-api",
+    )
+    assert actions.store.timeline(incident.id)[0].kind is EventKind.OWNER
+
+
+async def test_resolved_incident_still_takes_its_customer_update_until_closed(
+    world, clock: FrozenClock
+) -> None:
+    actions, _ = make_actions(world, clock)
+    incident_id = (
+        await actions.declare("x", Severity.SEV1, customer_title="Problems with Checkout")
+    ).ids["incident"]
+    update = actions.customer_update_for(
+        IncidentStatus.INVESTIGATING, "We are on it.", next_update_in=timedelta(minutes=30)
+    )
+    assert update is not None and update.title == "Problems with Checkout"
+    assert update.body == "We are on it.\n\nNext update by 03:31 UTC."
+    assert (await actions.customer_update(update)).ok
+    incident = actions.store.get_incident(incident_id)
+    assert incident is not None and incident.next_update_due == clock.now() + timedelta(minutes=30)
+    clock.advance(600)
+    assert (await actions.set_status(IncidentStatus.RESOLVED)).ok
+    assert actions.current_incident() is None  # new acks go to the shift log
+    assert actions.selected_incident().id == incident_id  # type: ignore[union-attr]
+    final = actions.customer_update_for(
+        IncidentStatus.RESOLVED, "Fixed.", next_update_in=timedelta(minutes=30)
+    )
+    assert final is not None and final.body == "Fixed." and final.next_update_due is None
+    assert (await actions.customer_update(final)).ok
+    event = actions.store.timeline(incident_id)[0]
+    assert event.details["promised_by"] == "2026-11-25T03:31:10+00:00"
+    assert (await actions.close_incident()).ok
+    assert actions.selected_incident() is None and actions.active_incidents() == []
+
+
+async def test_several_teams_paged_each_on_the_timeline_with_a_reason(
+    world, clock: FrozenClock
+) -> None:
+    actions, _ = make_actions(world, clock)
+    incident_id = (await actions.declare("x", Severity.SEV1)).ids["incident"]
+    for team, reason in (("payments", "bug"), ("database", "no access")):
+        assert (await actions.escalate(actions.escalation_for(team, reason=reason))).ok
+    pages = [e for e in actions.store.timeline(incident_id) if e.kind is EventKind.ESCALATION]
+    assert sorted((e.details["team"], e.details["reason"]) for e in pages) == [
+        ("database", "no access"),
+        ("payments", "bug"),
+    ]
