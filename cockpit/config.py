@@ -25,6 +25,7 @@ KNOWN_SECTIONS = {
     "store",
     "ui",
     "incident",
+    "limits",
     "runbooks",
     "env",
     "environment",
@@ -191,6 +192,7 @@ class Config:
     ui: UIConfig = field(default_factory=UIConfig)
     incident: IncidentConfig = field(default_factory=IncidentConfig)
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
+    max_response_mb: int = 50
     environments: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -386,6 +388,8 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
     pager = _pager(
         reader("pager"), has_alertmanager=alertmanager is not None, present="pager" in effective
     )
+    limits = reader("limits")
+    limits.unknown({"max_response_mb"})
     ui = reader("ui")
     ui.unknown({"theme", "mouse", "bell", "desktop_notify"})
     incident = reader("incident")
@@ -418,6 +422,8 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
         ),
         incident=IncidentConfig(update_cadence=cadence),
         runbooks=_runbooks(reader("runbooks")),
+        # the largest response any server may send (cockpit/backends/http.py)
+        max_response_mb=limits.number("max_response_mb", 50, minimum=1),
         environments=environments,
         raw=effective,
     )

@@ -36,6 +36,9 @@ mouse = false                # keyboard first: mouse off keeps terminal copy/pas
 bell = true                  # ring the terminal bell on a new critical alert
 desktop_notify = true
 
+[limits]
+max_response_mb = 50         # a larger answer from any server is refused, not read into memory
+
 [incident]
 # how often customers must hear from us while an incident is open, per severity
 update_cadence = { SEV1 = "30m", SEV2 = "1h" }

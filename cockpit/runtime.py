@@ -125,6 +125,9 @@ def _audit(path: Path, config: Config) -> Any:
 
 def build_runtime(config: Config, *, read_only: bool = False, secrets: Any = None) -> Runtime:
     """Real backends for every configured section; `secrets` resolves secret names."""
+    from cockpit.backends.http import MB, set_default_max_bytes
+
+    set_default_max_bytes(config.max_response_mb * MB)
     clock = SystemClock()
     store = SQLiteStore(config.store_path)
     runtime = Runtime(config=config, clock=clock, store=store, read_only=read_only)

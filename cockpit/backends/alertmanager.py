@@ -39,6 +39,7 @@ from cockpit.backends.base import (
     RateLimited,
     Unreachable,
 )
+from cockpit.backends.http import BoundedHTTP, DeadlineExceeded, retry_after
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import AlertmanagerCluster, AlertmanagerConfig
 from cockpit.domain import ActionResult, AlertGroup, Escalation, Silence, SourceHealth
@@ -69,6 +70,8 @@ def _error(cls: type[BackendError], url: str, detail: str) -> BackendError:
 def _transport_detail(exc: Exception, timeout: float) -> str:
     if isinstance(exc, httpx.ConnectTimeout):
         return f"timed out connecting after {timeout:g}s"
+    if isinstance(exc, DeadlineExceeded) and exc.slow_body:
+        return f"no complete answer within {timeout:g}s (the body is too slow)"
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {timeout:g}s"
     # httpx wraps the socket error ("All connection attempts failed"): find the real cause
@@ -135,10 +138,8 @@ def _status_error_for(resp: httpx.Response, url: str, path: str) -> BackendError
     if code == 404 or (code == 500 and reason.lower().strip('"') == "silence not found"):
         return _error(NotFound, url, detail)
     if code == 429:
-        try:
-            retry = float(resp.headers.get("retry-after", "5"))
-        except ValueError:
-            retry = 5.0
+        retry = retry_after(resp.headers, 5.0)
+        detail += f", retry in {retry:g}s"
         exc = RateLimited(f"alertmanager {_shown(url)}: {detail}", retry)
         exc.detail = detail  # type: ignore[attr-defined]
         return exc
@@ -173,9 +174,15 @@ class AlertmanagerApi:
         self.config = config
         self.timeout = config.timeout.total_seconds()
         self._owns_http = http is None
-        self.http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout),
-            headers={"User-Agent": "cockpit", "Accept": "application/json"},
+        # the configured timeout bounds each read and, as a deadline, the whole request
+        self.http = BoundedHTTP(
+            http
+            or httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                headers={"User-Agent": "cockpit", "Accept": "application/json"},
+            ),
+            deadline=self.timeout,
+            what="alertmanager",
         )
 
     @property
@@ -207,12 +214,16 @@ class AlertmanagerApi:
             raise _error(Unreachable, url, _transport_detail(exc, self.timeout)) from None
         except OSError as exc:  # e.g. a socket error httpx did not wrap
             raise _error(Unreachable, url, _one_line(exc.strerror or str(exc))) from None
+        except BackendError as exc:  # a body past the size limit
+            raise _error(type(exc), url, str(exc)) from None
         if resp.status_code >= 400:
             raise _status_error(resp, url, path)
         if not resp.content.strip():
             return None
         try:
             return json.loads(resp.content)
+        except RecursionError:
+            raise _error(BadResponse, url, f"JSON nested too deep from {path}") from None
         except (ValueError, UnicodeDecodeError):
             raise _error(BadResponse, url, f"malformed JSON from {path}") from None
 

@@ -33,15 +33,11 @@ class Matcher:
         return self.is_equal and not self.is_regex
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        # Alertmanager treats a missing label as the empty string; regexes are anchored
-        actual = labels.get(self.name, "")
+        """Plain matchers only: a regex is never run here (see ack_for)."""
+        # Alertmanager treats a missing label as the empty string
         if self.is_regex:
-            try:
-                hit = re.fullmatch(self.value, actual) is not None
-            except re.error:  # a Go regex Python cannot compile: never claim a match
-                return False
-        else:
-            hit = actual == self.value
+            return False
+        hit = labels.get(self.name, "") == self.value
         return hit if self.is_equal else not hit
 
     def to_json(self) -> dict[str, Any]:
@@ -69,8 +65,21 @@ class RawSilence:
     def active_ack(self) -> bool:
         return self.silence.state == "active" and self.silence.is_ack
 
+    @property
+    def has_regex(self) -> bool:
+        return any(m.is_regex for m in self.matchers)
+
     def matches_all(self, label_sets: Iterable[Mapping[str, str]]) -> bool:
         return all(m.matches(labels) for labels in label_sets for m in self.matchers)
+
+    def mutes_all(self, alerts: Iterable[Alert]) -> bool:
+        """Whether this silence matches every alert. A regex silence is matched by
+        Alertmanager itself (the alert's status.silencedBy names it): a regex like (a+)+b
+        would take Python seconds per alert, on every poll."""
+        alerts = list(alerts)
+        if self.has_regex:
+            return bool(alerts) and all(self.id in a.silenced_by for a in alerts)
+        return self.matches_all([a.labels for a in alerts])
 
     def plain_matcher_set(self) -> frozenset[tuple[str, str]] | None:
         """The (name, value) set when every matcher is a plain equality, else None."""
@@ -82,8 +91,14 @@ class RawSilence:
 _FRACTION = re.compile(r"(\.\d+)")
 
 
+# what an out-of-range time (0001-01-01T00:00:00+01:00 is year 0 in UTC) is clamped to
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def parse_time(value: Any, where: str) -> datetime:
-    if not isinstance(value, str) or not value:
+    """An RFC 3339 time in UTC; one beyond what Python can hold is clamped to EARLIEST/LATEST."""
+    if not isinstance(value, str) or not value or len(value) > 64:
         raise ShapeError(f"{where} is not a timestamp")
     text = value.strip()
     if text.endswith(("Z", "z")):
@@ -96,7 +111,20 @@ def parse_time(value: Any, where: str) -> datetime:
         raise ShapeError(f"{where} is not a timestamp") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if parsed.year < 2 else LATEST
+
+
+def parse_time_or_unknown(value: Any) -> datetime | None:
+    """A time that only informs (an alert's start): None ("unknown") when absent, malformed
+    or out of range, so one odd value never blanks the panel."""
+    try:
+        parsed = parse_time(value, "time")
+    except ShapeError:
+        return None
+    return None if parsed in (EARLIEST, LATEST) else parsed
 
 
 def format_time(when: datetime) -> str:
@@ -155,7 +183,6 @@ def parse_alert(raw: Any, where: str, cluster: str) -> Alert:
         _str(_obj(r, f"{where}.receivers[]").get("name"), f"{where}.receivers[].name", "")
         for r in _list(data.get("receivers") or [], f"{where}.receivers")
     )
-    starts = data.get("startsAt")
     return Alert(
         fingerprint=_str(data.get("fingerprint"), f"{where}.fingerprint"),
         labels=frozen_map(labels),
@@ -164,7 +191,7 @@ def parse_alert(raw: Any, where: str, cluster: str) -> Alert:
         state=_state(status.get("state", "unprocessed")),
         silenced_by=_names(status.get("silencedBy"), f"{where}.status.silencedBy"),
         inhibited_by=_names(status.get("inhibitedBy"), f"{where}.status.inhibitedBy"),
-        starts_at=parse_time(starts, f"{where}.startsAt") if starts else None,
+        starts_at=parse_time_or_unknown(data.get("startsAt")),
         generator_url=_str(data.get("generatorURL"), f"{where}.generatorURL", ""),
         receivers=receivers,
         cluster=cluster,
@@ -267,13 +294,16 @@ def merge_silences(members: Iterable[list[RawSilence]]) -> list[RawSilence]:
 
 def ack_for(group: AlertGroup, silences: Iterable[RawSilence]) -> Silence | None:
     """The active ACK! silence whose matchers match every alert of the group (latest end)."""
-    label_sets = [a.labels for a in group.alerts] or [group.labels]
     best: RawSilence | None = None
     for raw in silences:
         if (
             raw.active_ack
             and raw.matchers
-            and raw.matches_all(label_sets)
+            and (
+                raw.mutes_all(group.alerts)
+                if group.alerts
+                else not raw.has_regex and raw.matches_all([group.labels])
+            )
             and (best is None or raw.silence.ends_at > best.silence.ends_at)
         ):
             best = raw

@@ -7,11 +7,13 @@ incident and team updates the one PagerDuty alert instead of paging twice.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
 from cockpit.backends.base import BackendError, BadResponse, NotFound, RateLimited, Unreachable
+from cockpit.backends.http import BoundedHTTP, retry_after
 from cockpit.clock import Clock
 from cockpit.config import PagerConfig
 from cockpit.domain import ActionResult, Escalation
@@ -60,7 +62,9 @@ class PagerDutyPager:
         self._keys = dict(routing_keys)
         self._url = config.events_url.rstrip("/") + "/v2/enqueue"
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=TIMEOUT)
+        self._http = BoundedHTTP(
+            http or httpx.AsyncClient(timeout=TIMEOUT), deadline=TIMEOUT, what="PagerDuty"
+        )
 
     def __repr__(self) -> str:
         return f"PagerDutyPager(events_url={self.config.events_url!r}, teams={self.teams!r})"
@@ -111,19 +115,16 @@ class PagerDutyPager:
         if code == 202:
             dedup = escalation.dedup_key
             try:
-                answer = response.json()
-                if isinstance(answer, dict) and answer.get("dedup_key"):
-                    dedup = str(answer["dedup_key"])
-            except ValueError:
-                pass
+                answer = json.loads(response.content)
+                if isinstance(answer, dict) and isinstance(answer.get("dedup_key"), str):
+                    dedup = answer["dedup_key"]
+            except (ValueError, RecursionError):
+                pass  # accepted is accepted: the dedup key we sent names it
             return ActionResult.success(f"paged {escalation.team} ({dedup})", dedup_key=dedup)
         if code == 400:
             raise InvalidEvent(f"PagerDuty: {status}: the event was refused as invalid")
         if code == 429:
-            try:
-                wait = max(float(response.headers.get("Retry-After", "30")), 1.0)
-            except ValueError:
-                wait = 30.0
+            wait = retry_after(response.headers, 30.0)
             raise RateLimited(f"PagerDuty: {status}: too many events, retry in {wait:g}s", wait)
         if code >= 500:
             raise BadResponse(f"PagerDuty: {status}")

@@ -30,6 +30,7 @@ from cockpit.backends.base import (
     NotFound,
     Unreachable,
 )
+from cockpit.backends.http import BoundedHTTP, DeadlineExceeded
 from cockpit.backends.rabbitmq_quarantine import (
     QueueFacts,
     StepHook,
@@ -166,11 +167,16 @@ class RabbitMQBroker:
         self._step_hook = _step_hook  # tests only: runs in the AMQP thread after each get
         self._base = config.management_url.rstrip("/")
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            base_url=self._base,
-            auth=httpx.BasicAuth(config.username, password),
-            timeout=httpx.Timeout(config.timeout.total_seconds()),
-            headers={"accept": "application/json"},
+        self._http = BoundedHTTP(
+            http
+            or httpx.AsyncClient(
+                base_url=self._base,
+                auth=httpx.BasicAuth(config.username, password),
+                timeout=httpx.Timeout(config.timeout.total_seconds()),
+                headers={"accept": "application/json"},
+            ),
+            deadline=config.timeout.total_seconds(),
+            what=f"the RabbitMQ management API at {self._base}",
         )
         self._auth = httpx.BasicAuth(config.username, password)
 
@@ -199,6 +205,16 @@ class RabbitMQBroker:
             response = await self._http.request(
                 method, url, params=params, json=body, auth=self._auth
             )
+        except DeadlineExceeded as exc:
+            if not exc.slow_body:
+                raise Unreachable(
+                    f"RabbitMQ management API at {self._base} did not answer within "
+                    f"{self.config.timeout.total_seconds():g}s ({what})"
+                ) from None
+            raise Unreachable(
+                f"RabbitMQ management API at {self._base} did not finish its answer within "
+                f"{self.config.timeout.total_seconds():g}s ({what})"
+            ) from None
         except httpx.TimeoutException:
             raise Unreachable(
                 f"RabbitMQ management API at {self._base} did not answer within "
@@ -227,7 +243,11 @@ class RabbitMQBroker:
         if status >= 400:
             raise BadResponse(f"RabbitMQ management API answered {status} to {what}")
         try:
-            return response.json()
+            return json.loads(response.content)
+        except RecursionError:
+            raise BadResponse(
+                f"RabbitMQ management API at {self._base} sent JSON nested too deep ({what})"
+            ) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise BadResponse(
                 f"RabbitMQ management API at {self._base} sent a body that is not JSON "

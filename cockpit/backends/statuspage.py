@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ from cockpit.backends.base import (
     StatusPage,
     Unreachable,
 )
+from cockpit.backends.http import BoundedHTTP, retry_after
 from cockpit.backends.statuspage_static import StaticStatusPage
 from cockpit.clock import Clock
 from cockpit.config import StatusPageConfig
@@ -83,10 +85,7 @@ def component_status(incident: Incident, update: CustomerUpdate) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(float(response.headers.get("Retry-After", "1")), 0.0)
-    except ValueError:
-        return 1.0
+    return retry_after(response.headers, 1.0)
 
 
 class StatuspageIO:
@@ -112,7 +111,9 @@ class StatuspageIO:
         self._key_hash = hashlib.sha256(api_key.encode()).hexdigest()
         self._interval = min_interval
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=TIMEOUT)
+        self._http = BoundedHTTP(
+            http or httpx.AsyncClient(timeout=TIMEOUT), deadline=TIMEOUT, what="Statuspage"
+        )
         self._ids: dict[str, str] = {}
         for entry in config.components:
             name, sep, cid = entry.partition("=")
@@ -230,7 +231,9 @@ class StatuspageIO:
         if code >= 500 or not 200 <= code < 300:
             raise BadResponse(f"Statuspage: {status}")
         try:
-            return response.json()
+            return json.loads(response.content)
+        except RecursionError:
+            raise BadResponse(f"Statuspage: {status} with JSON nested too deep") from None
         except ValueError:
             raise BadResponse(f"Statuspage: {status} with a body that is not JSON") from None
 

@@ -78,7 +78,8 @@ def test_groups_are_sorted_merged_and_tolerant() -> None:
         ([m("alertname", "DiskFull")], "silence", "active", False),  # not an ack
         ([m("alertname", "DiskFull")], "ACK! x", "expired", False),
         ([m("instance", "a")], "ACK! x", "active", False),  # misses alert b
-        ([m("instance", "a|b", regex=True)], "ACK! x", "active", True),
+        # a regex is Alertmanager's to match: these alerts do not name s1 in silencedBy
+        ([m("instance", "a|b", regex=True)], "ACK! x", "active", False),
         ([m("instance", "a", equal=False)], "ACK! x", "active", False),
         ([m("env", "staging", equal=False)], "ACK! x", "active", True),
         ([m("instance", "(?P<x", regex=True)], "ACK! x", "active", False),  # bad regex
@@ -112,8 +113,8 @@ def test_latest_ending_ack_wins() -> None:
         ({"not": "a list"}, "groups is not a list"),
         ([{"alerts": [{"labels": {}}]}], "groups[0].alerts[0].fingerprint is not a string"),
         (
-            [{"alerts": [{"fingerprint": "f", "startsAt": "yesterday"}]}],
-            "groups[0].alerts[0].startsAt is not a timestamp",
+            [{"alerts": [{"fingerprint": "f", "receivers": "r"}]}],
+            "groups[0].alerts[0].receivers is not a list",
         ),
     ],
 )
@@ -135,3 +136,30 @@ def test_times_round_trip_in_alertmanager_format() -> None:
     assert format_time(when) == "2026-11-25T03:04:05.678Z"
     assert parse_time(format_time(when), "t") == when.replace(microsecond=678000)
     assert Matcher("a", "b").to_json() == m("a", "b")
+
+
+def test_a_regex_ack_attaches_when_alertmanager_says_it_mutes_every_alert() -> None:
+    groups = [dict(GROUPS[0])]
+    groups[0]["alerts"] = [
+        {**a, "status": {"state": "suppressed", "silencedBy": ["s1"]}}
+        for a in GROUPS[0]["alerts"]  # type: ignore[attr-defined]
+    ]
+    (group,) = parse_groups(groups, "")
+    silences = parse_silences([silence("s1", [m("instance", "(a+)+b", regex=True)])])
+    found = ack_for(group, silences)
+    assert found is not None and found.id == "s1"
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "yesterday", 3, "9" * 99]
+)
+def test_an_alert_start_out_of_range_or_malformed_is_unknown(value: object) -> None:
+    (group,) = parse_groups(
+        [{"labels": {}, "alerts": [{"fingerprint": "f", "startsAt": value}]}], ""
+    )
+    assert group.alerts[0].starts_at is None
+
+
+def test_a_silence_end_out_of_range_is_clamped_not_an_error() -> None:
+    (raw,) = parse_silences([silence("s1", [m("a", "b")], ends="9999-12-31T23:59:59-01:00")])
+    assert raw.silence.ends_at == datetime.max.replace(tzinfo=UTC)

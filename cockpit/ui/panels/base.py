@@ -153,7 +153,7 @@ class Panel(Vertical):
         if message != self._shown_message:
             self._shown_message = message
             empty = self.query_one(".empty", Static)
-            empty.update(Text(message))  # Text: a hint like "[kubernetes]" is not markup
+            empty.update(Text(clean(message)))  # Text: a hint like "[kubernetes]" is not markup
             empty.display = bool(message)
         counts = self.title_counts()
         title = f"{self.number} {self.panel_name.title()}" + (f" · {counts}" if counts else "")
@@ -169,6 +169,7 @@ class Panel(Vertical):
         """Like assigning border_title / border_subtitle, but repaint only that border line:
         the assignment repaints the whole panel (every row of its table), and a title
         like "deepest orders 479" changes on every poll."""
+        text = clean(text, 300)  # a title may carry a queue name or an error from outside
         if not self.is_mounted or not self.size:
             setattr(self, name, Text(text))
             return

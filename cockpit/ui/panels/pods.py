@@ -6,7 +6,6 @@ import math
 from collections import Counter
 from datetime import datetime, timedelta
 
-from rich.text import Text
 from textual.binding import Binding
 
 from cockpit.domain import PodHealth
@@ -67,7 +66,7 @@ class _PodEntry:
         style = palette.crit if rank == 0 else palette.warn if rank == 1 else palette.plain
         self.search = f"{pod.key} {pod.status} {pod.node} {pod.owner_name}".lower()
         self.name = plain(f"{pod.namespace}/{pod.name}")
-        self.status = Text(pod.status, style=style, end="")
+        self.status = plain(pod.status, style=style, limit=60)  # a reason is outside text
         self.cells: tuple[Cell, ...] = ()
         self.valid_until = -math.inf  # the age texts are computed on first use
         self._times: tuple[str, str] = ("", "")

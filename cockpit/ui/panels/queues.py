@@ -8,7 +8,7 @@ from textual.binding import Binding
 from cockpit.domain import QueueDepth
 from cockpit.ui.keyed_table import Column
 from cockpit.ui.panels.base import Panel, Row
-from cockpit.ui.text import plain
+from cockpit.ui.text import clean, plain
 
 LEVEL_RANK = {"crit": 0, "warn": 1, "ok": 2}
 # a queue keeps its place in the depth order until its depth moved by more than this share:
@@ -138,7 +138,7 @@ class QueuesPanel(Panel):
         if stalled:
             parts.append(f"{stalled} without consumers")
         if deepest is not None and deepest.total:
-            parts.append(f"deepest {deepest.name} {compact(deepest.total)}")
+            parts.append(f"deepest {clean(deepest.name, 40)} {compact(deepest.total)}")
         return ", ".join(parts)
 
     def selected_queue(self) -> QueueDepth | None:

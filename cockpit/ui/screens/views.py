@@ -265,7 +265,7 @@ class MessagesScreen(ModalScreen[None]):
                 "them redelivered. Nothing is removed unless you quarantine one with d.",
                 id="requeue-note",
             )
-            table: DataTable[str] = DataTable(cursor_type="row", id="messages")
+            table: DataTable[Text] = DataTable(cursor_type="row", id="messages")
             yield table
             with VerticalScroll():
                 yield Static("", id="message-body")
@@ -302,12 +302,12 @@ class MessagesScreen(ModalScreen[None]):
         table.clear()
         for message in self.messages:
             preview = clean(message.payload[:60].decode("utf-8", "replace"), 40)
-            table.add_row(
-                str(message.position),
-                clean(message.message_id or "(none)", 24),
-                clean(message.content_type, 16),
-                "yes" if message.redelivered else "no",
-                preview,
+            table.add_row(  # Text cells: a DataTable reads a str as markup ("[/]" crashes)
+                Text(str(message.position)),
+                Text(clean(message.message_id or "(none)", 24)),
+                Text(clean(message.content_type, 16)),
+                Text("yes" if message.redelivered else "no"),
+                Text(preview),
                 key=str(message.position),
             )
         title.update(Text(clean(f"{len(self.messages)} messages at the head of {self.queue.key}")))
