@@ -46,10 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEMO_SUBCOMMANDS = ("postmortem",)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         return run_subcommand(argv[0], argv[1:])
+    if len(argv) >= 2 and argv[0] == "--demo" and argv[1] in DEMO_SUBCOMMANDS:
+        return run_demo_subcommand(argv[1], argv[2:])
     args = build_parser().parse_args(argv)
     return run_screen(args)
 
@@ -83,7 +88,11 @@ def run_screen(args: argparse.Namespace) -> int:
             config = type(config)(
                 **{**config.__dict__, "identity": loaded.identity, "ui": loaded.ui}
             )
-        runtime = build_demo_runtime(seed=args.seed, read_only=args.read_only, config=config)
+        from cockpit.runtime import demo_dir
+
+        runtime = build_demo_runtime(
+            seed=args.seed, read_only=args.read_only, config=config, directory=demo_dir()
+        )
     else:
         config, error = _load(args.config, args.env)
         if error:
@@ -150,6 +159,27 @@ def _log_to_file(runtime: object) -> None:
         install_log_filter()
     except ImportError:  # pragma: no cover
         pass
+
+
+def run_demo_subcommand(name: str, argv: list[str]) -> int:
+    """`cockpit --demo postmortem`: the same command on the last demo session's record."""
+    from cockpit.runtime import DEMO_STORE, demo_dir
+
+    directory = demo_dir()
+    store_path = directory / DEMO_STORE
+    if not store_path.exists():
+        sys.stderr.write(
+            f"cockpit {name}: no demo session recorded yet: run `cockpit --demo`, declare an "
+            f"incident (i), quit, then run `cockpit --demo {name}` again\n"
+        )
+        return 2
+    if name == "postmortem":
+        from cockpit.incident.postmortem import main as postmortem_main
+
+        return postmortem_main(
+            argv, store_path=str(store_path), default_dir=directory / "postmortems"
+        )
+    return 2
 
 
 def run_subcommand(name: str, argv: list[str]) -> int:

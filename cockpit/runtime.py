@@ -60,6 +60,14 @@ class Runtime:
         self.store.close()
 
 
+DEMO_STORE = "cockpit.db"
+
+
+def demo_dir() -> Path:
+    """Where `cockpit --demo` keeps its last session: store, post-mortems, audit log."""
+    return data_dir() / "demo"
+
+
 def build_demo_runtime(
     clock: Clock | None = None,
     *,
@@ -67,15 +75,26 @@ def build_demo_runtime(
     read_only: bool = False,
     config: Config | None = None,
     world_options: dict[str, Any] | None = None,
+    directory: Path | None = None,
 ) -> Runtime:
-    """The simulated world behind every protocol, with an in-memory store."""
+    """The simulated world behind every protocol. Without `directory`: an in-memory store
+    and a scratch directory (tests). With it (`cockpit --demo`): a fresh store file there,
+    so `cockpit --demo postmortem` / `report` read the last demo session, and post-mortems
+    in directory/postmortems, a path that stays the same from one session to the next."""
     from cockpit.backends.demo import build_demo
 
     clock = clock or SystemClock()
     config = config or demo_config()
     demo = build_demo(clock, seed=seed, **(world_options or {}))
-    store = SQLiteStore(":memory:")
-    scratch = Path(tempfile.mkdtemp(prefix="cockpit-demo-"))
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in ("cockpit.db", "cockpit.db-wal", "cockpit.db-shm"):
+            (directory / stale).unlink(missing_ok=True)  # the world starts again at t=0
+        store = SQLiteStore(directory / DEMO_STORE)
+        scratch = directory
+    else:
+        store = SQLiteStore(":memory:")
+        scratch = Path(tempfile.mkdtemp(prefix="cockpit-demo-"))
     runtime = Runtime(
         config=config,
         clock=clock,

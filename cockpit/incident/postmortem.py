@@ -307,13 +307,29 @@ def write_postmortem(
     return path
 
 
-def main(argv: list[str], *, store_path: str) -> int:
-    """`cockpit postmortem [INCIDENT-ID] [--output FILE]`: the draft on stdout or in FILE."""
+def short_path(path: Path, width: int = 0) -> str:
+    """The path as the engineer types it (~ for the home directory), shortened in the
+    middle when it is wider than `width`, so a notification shows where the file is."""
+    text = str(path)
+    home = str(Path.home())
+    if text == home or text.startswith(home + "/"):
+        text = "~" + text[len(home) :]
+    if width and len(text) > width:
+        keep = max(width - 1, 2)
+        text = text[: keep // 3] + "…" + text[-(keep - keep // 3) :]
+    return text
+
+
+def main(argv: list[str], *, store_path: str, default_dir: Path | None = None) -> int:
+    """`cockpit postmortem [INCIDENT-ID] [--output FILE]`: the draft on stdout or in FILE.
+    With default_dir (`cockpit --demo postmortem`) the draft is written there unless
+    --output or --stdout says otherwise, and the command says where."""
     parser = argparse.ArgumentParser(
         prog="cockpit postmortem", description="Draft a post-mortem from the incident record."
     )
     parser.add_argument("incident", nargs="?", help="incident id (default: the latest one)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the draft to FILE")
+    parser.add_argument("--stdout", action="store_true", help="print the draft")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -337,7 +353,19 @@ def main(argv: list[str], *, store_path: str) -> int:
                 file=sys.stderr,
             )
             return 2
-        text = render_postmortem(store, incident_id, datetime.now(UTC))
+        now = datetime.now(UTC)
+        if default_dir is not None and not args.output and not args.stdout:
+            try:
+                path = write_postmortem(store, incident_id, default_dir, now)
+            except OSError as exc:
+                print(
+                    f"cockpit postmortem: cannot write to {default_dir}: {exc.strerror or exc}",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"wrote {short_path(path)}")
+            return 0
+        text = render_postmortem(store, incident_id, now)
         if args.output:
             try:
                 Path(args.output).write_text(text, encoding="utf-8")
