@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cockpit.domain import AlertGroup, PodHealth, QueueDepth
 
@@ -65,14 +65,24 @@ class Followed:
     reasons: tuple[Reason, ...]  # the labels that selected them, distinct, in order found
     missing: tuple[Reason, ...]  # what some alert names that is not on screen
     names_something: bool  # whether any alert carries a label that can name pods or queues
+    pod_keys: frozenset[str] = frozenset()
+    queue_keys: frozenset[str] = frozenset()
+    why: Mapping[str, Reason] = field(default_factory=dict)  # pod key -> the rule that chose it
 
-    @property
-    def pod_keys(self) -> frozenset[str]:
-        return frozenset(p.key for p in self.pods)
-
-    @property
-    def queue_keys(self) -> frozenset[str]:
-        return frozenset(q.key for q in self.queues)
+    def names_workload_of(self, pod: PodHealth) -> bool:
+        """Whether the alert is about the pod's workload rather than the one pod: a
+        workload / app label chose it, or several of the workload's pods are followed.
+        Then restarting means a rollout restart, not deleting this pod."""
+        reason = self.why.get(pod.key)
+        if reason is None:
+            return False
+        if reason.rule != "pod":
+            return True
+        workload = pod.workload
+        return bool(workload[0]) and any(
+            p.key != pod.key and p.namespace == pod.namespace and p.workload == workload
+            for p in self.pods
+        )
 
     @property
     def empty(self) -> bool:
@@ -237,6 +247,7 @@ def follow(
     """The pods and queues the group's alerts name; unhealthy pods first, then by key."""
     index = pods if isinstance(pods, PodIndex) else PodIndex(pods)
     chosen: dict[str, PodHealth] = {}
+    why: dict[str, Reason] = {}
     reasons: dict[Reason, None] = {}
     named: dict[Reason, None] = {}
     present = False
@@ -247,6 +258,8 @@ def follow(
         present = present or has_rule
         for pod in selected:
             chosen.setdefault(pod.key, pod)
+            if reason is not None:
+                why.setdefault(pod.key, reason)
         if reason is not None:
             reasons.setdefault(reason, None)
         elif has_rule:
@@ -271,4 +284,49 @@ def follow(
         reasons=tuple(reasons),
         missing=tuple(named),
         names_something=present,
+        pod_keys=frozenset(chosen),
+        queue_keys=frozenset(q.key for q in matched_queues),
+        why=why,
     )
+
+
+class Following:
+    """The alert group the pods and queues panels follow. The selection is asked again as
+    pods come and go (a rollout restart replaces them) and as the group's alerts change;
+    each answer is kept until what it was computed from changes (`token`: an object that
+    is replaced whenever the pods are, such as the panel's sorted rows)."""
+
+    def __init__(self, group: AlertGroup, *, pods: bool = True, queues: bool = True) -> None:
+        self.group = group
+        self.key = group.key
+        self.name = group.name
+        self.narrows_pods = pods  # a panel is narrowed only when the group named its objects
+        self.narrows_queues = queues
+        self._pods: tuple[object, object, Followed] | None = None
+        self._queues: tuple[object, object, Followed] | None = None
+
+    def _latest(self, groups: Iterable[AlertGroup]) -> AlertGroup:
+        # the group as last polled (alerts join and leave it); the last one seen once gone
+        for group in groups:
+            if group.key == self.key:
+                self.group = group
+                break
+        return self.group
+
+    def pods(
+        self, groups: Iterable[AlertGroup], pods: Iterable[PodHealth], token: object
+    ) -> Followed:
+        cached = self._pods
+        if cached is not None and cached[0] is groups and cached[1] is token:
+            return cached[2]
+        followed = follow(self._latest(groups), pods, ())
+        self._pods = (groups, token, followed)
+        return followed
+
+    def queues(self, groups: Iterable[AlertGroup], queues: Iterable[QueueDepth]) -> Followed:
+        cached = self._queues
+        if cached is not None and cached[0] is groups and cached[1] is queues:
+            return cached[2]
+        followed = follow(self._latest(groups), (), queues)
+        self._queues = (groups, queues, followed)
+        return followed

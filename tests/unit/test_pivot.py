@@ -12,7 +12,7 @@ import pytest
 from cockpit.backends.kubernetes import parse_pod_list
 from cockpit.backends.podstatus import owner_chain, pod_health
 from cockpit.domain import Alert, AlertGroup, QueueDepth, frozen_map
-from cockpit.pivot import follow
+from cockpit.pivot import Following, follow
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
@@ -352,3 +352,39 @@ def test_a_group_without_alerts_uses_its_own_labels() -> None:
         alerts=(),
     )
     assert follow(bare, PODS, []).pod_keys == {"platform/rabbitmq-0", "platform/rabbitmq-1"}
+
+
+def test_restarting_means_the_workload_when_the_alert_is_about_it() -> None:
+    by_key = {p.key: p for p in PODS}
+    crashing = by_key["payments/payments-api-7d9f8c6b4-x2x9q"]
+    sibling = by_key["payments/payments-api-7d9f8c6b4-k8s2m"]
+    one_pod = follow(group({"namespace": "payments", "pod": crashing.name}), PODS, [])
+    assert not one_pod.names_workload_of(crashing)  # about this pod: delete it
+    both = follow(
+        group(
+            {"namespace": "payments", "pod": crashing.name},
+            {"namespace": "payments", "pod": sibling.name},
+        ),
+        PODS,
+        [],
+    )
+    assert both.names_workload_of(crashing)  # every pod of it crashes: the workload
+    by_service = follow(group({"namespace": "payments", "service": "payments-api"}), PODS, [])
+    assert by_service.names_workload_of(crashing)
+    assert not by_service.names_workload_of(by_key["platform/rabbitmq-0"])  # not followed
+
+
+def test_following_asks_again_when_pods_or_alerts_change() -> None:
+    first = group({"namespace": "payments", "deployment": "payments-api"})
+    following = Following(first)
+    groups = [first]
+    token = object()
+    view = following.pods(groups, PODS, token)
+    assert len(view.pods) == 2
+    assert following.pods(groups, [], token) is view  # same inputs: the kept answer
+    replaced = [p for p in PODS if not p.name.endswith("x2x9q")]
+    assert len(following.pods(groups, replaced, object()).pods) == 1  # a pod went away
+    # the group as polled now names a queue as well; a resolved group is kept as last seen
+    grown = group({"namespace": "payments", "deployment": "payments-api"}, {"queue": "orders"})
+    assert following.queues([grown], QUEUES).queue_keys == {"//orders", "eu/orders"}
+    assert following.queues([], QUEUES).queue_keys == {"//orders", "eu/orders"}
