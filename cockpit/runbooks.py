@@ -31,15 +31,13 @@ from cockpit.backends.alertmanager import _shown as shown_url
 from cockpit.backends.alertmanager import _transport_detail as transport_detail
 from cockpit.config import RunbooksConfig
 from cockpit.domain import AlertGroup, EventKind, TimelineEvent
+from cockpit.text import clean
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".txt", ".text")
 TEXT_TYPES = ("text/markdown", "text/x-markdown", "text/plain", "text/x-rst")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 URL_ANNOTATIONS = ("runbook_url", "runbook")
 
-# C0 and C1 controls but tab and newline, and the bidirectional overrides that make a
-# line read differently from what it holds ("Trojan Source")
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _TASK = re.compile(r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+)\[([ xX])\](\s+)(\S.*)$")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_:.-]+$")  # an alertname that can be a file name
@@ -91,11 +89,13 @@ class RunbookError(Exception):
 
 
 def sanitize(text: str) -> str:
-    """Outside text made inert for the screen: one newline convention, no controls."""
+    """Outside text made inert for the screen (the project's one cleaning point: escape
+    sequences and bidi overrides become visible text), with one newline convention."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
-        text = text[1:]
-    return _UNSAFE.sub("", text)
+        text = text[1:]  # a byte-order mark is not content
+    # never cut here: build_runbook cuts by size, with a note
+    return clean(text, limit=16 * len(text) + 16)
 
 
 def parse_steps(markdown: str) -> tuple[Step, ...]:
@@ -271,7 +271,10 @@ class RunbookLibrary:
             "User-Agent": "cockpit-runbook/1",
         }
         try:
+            # a whole-exchange deadline: httpx's timeout bounds each read, and a server
+            # trickling a byte at a time would otherwise hold the screen's flow for ever
             async with (
+                asyncio.timeout(seconds),
                 httpx.AsyncClient(
                     timeout=seconds, follow_redirects=True, max_redirects=3, headers=headers
                 ) as http,
@@ -299,7 +302,7 @@ class RunbookLibrary:
                     if got > limit:
                         break  # enough to show: the rest is never downloaded
                 length = response.headers.get("content-length", "")
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             raise RunbookError(f"runbook_url timed out after {seconds:g}s ({host})") from None
         except httpx.TooManyRedirects:
             raise RunbookError(f"runbook_url redirects too often ({host})") from None

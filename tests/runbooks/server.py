@@ -17,6 +17,7 @@ class Page:
     location: str = ""  # a redirect
     hang: bool = False  # never answers (until the server stops)
     endless: bool = False  # streams without end, no Content-Length
+    trickle: bool = False  # one byte every 0.2 s: each read is quick, the whole is not
 
 
 class RunbookServer:
@@ -44,6 +45,18 @@ class RunbookServer:
                     self.send_header("Location", page.location)
                 if page.content_type:
                     self.send_header("Content-Type", page.content_type)
+                if page.trickle:
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    try:
+                        for _ in range(1000):
+                            if fake.release.wait(0.2):
+                                return
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                    except OSError:
+                        pass
+                    return
                 if page.endless:
                     self.send_header("Connection", "close")
                     self.end_headers()

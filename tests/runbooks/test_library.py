@@ -3,6 +3,7 @@ HTTP server on loopback; checking a step off through the action layer."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -172,6 +173,13 @@ async def test_unreachable_and_slow_servers(server: RunbookServer) -> None:
     server.pages["/slow.md"] = Page(b"", hang=True)
     slow = await library(timeout=timedelta(seconds=0.5)).load(group(url=server.url + "/slow.md"))
     assert slow.error == "runbook_url timed out after 0.5s (127.0.0.1)"
+    server.pages["/trickle.md"] = Page(b"", trickle=True)
+    started = time.monotonic()
+    trickle = await library(timeout=timedelta(seconds=1)).load(
+        group(url=server.url + "/trickle.md")
+    )
+    assert trickle.error == "runbook_url timed out after 1s (127.0.0.1)"
+    assert time.monotonic() - started < 3
 
 
 async def test_a_huge_runbook_is_cut_with_a_note(server: RunbookServer, tmp_path: Path) -> None:
@@ -222,7 +230,8 @@ def test_hostile_content_is_inert() -> None:
     runbook = build_runbook("X", "src", "key", text.encode(), 65536)
     assert "\x1b" not in runbook.markdown and "\x07" not in runbook.markdown
     assert "\u202e" not in runbook.markdown and "\r" not in runbook.markdown
-    assert runbook.steps[0].text == "evil step"
+    assert "\\x1b]8;;http://evil" in runbook.markdown  # shown, inert
+    assert runbook.steps[0].text == "<U+202E>evil<U+202C> step\\x00"
     # HTML stays text for the renderer to show literally (the screen turns HTML off)
     assert "<script>alert(1)</script>" in runbook.markdown
 
