@@ -28,6 +28,7 @@ from cockpit.backends.base import (
     Cluster,
     Pager,
     StatusPage,
+    TicketTracker,
 )
 from cockpit.clock import Clock
 from cockpit.config import Identity
@@ -44,9 +45,17 @@ from cockpit.domain import (
     QueueMessage,
     RestartMode,
     Severity,
+    TicketDraft,
     TimelineEvent,
 )
-from cockpit.incident.outbox import customer_update_payload, escalation_payload
+from cockpit.incident.outbox import (
+    TICKET,
+    TICKET_COMMENT,
+    customer_update_payload,
+    escalation_payload,
+    ticket_comment_payload,
+    ticket_payload,
+)
 from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore
 from cockpit.incident.wording import with_next_update
 from cockpit.live import LiveState
@@ -122,6 +131,7 @@ class Actions:
         outbox: Outbox | None = None,
         audit: Auditor | None = None,
         read_only: bool = False,
+        tracker: TicketTracker | None = None,
     ) -> None:
         self.store = store
         self.identity = identity
@@ -135,6 +145,7 @@ class Actions:
         self.outbox = outbox
         self.audit = audit
         self.read_only = read_only
+        self.tracker = tracker
         self.listeners: list[Callable[[TimelineEvent], None]] = []
         # the incident the engineer chose on the panel ([ / ]); None: the newest
         self.selected_id: str | None = None
@@ -385,7 +396,8 @@ class Actions:
         self._audit("declare", incident.id, "ok", {"incident": incident.id})
         return ActionResult.success(f"Declared {incident.id}: {title}", incident=incident.id)
 
-    async def note(self, text: str) -> ActionResult:
+    async def note(self, text: str, ticket_key: str = "") -> ActionResult:
+        """A timeline note; with ticket_key it also goes to that Jira ticket as a comment."""
         if not self.allowed("note"):
             self._audit("note", "timeline", "refused", {"reason": "read-only"})
             return ActionResult.failure("read-only mode: notes are disabled")
@@ -393,11 +405,30 @@ class Actions:
         if not text:
             return ActionResult.failure("the note is empty")
         selected = self.selected_incident()
+        details: dict[str, Any] = {}
+        if ticket_key and self.outbox is not None and self.tracker is not None and selected:
+            # stored before the note: the comment is never lost, its result joins the timeline
+            body = self.comment_body(text, selected.id)
+            self._audit("ticket_comment", ticket_key, "attempt")
+            item = self.outbox.enqueue(
+                TICKET_COMMENT,
+                selected.id,
+                ticket_comment_payload(selected.id, ticket_key, body),
+                f"comment:{ticket_key}:{self.clock.now().isoformat()}",
+                self.clock.now(),
+            )
+            self._audit("ticket_comment", ticket_key, "queued", {"outbox_id": str(item.id)})
+            details = {"ticket": ticket_key, "outbox_id": item.id}
         event = self.record(
-            EventKind.NOTE, "cockpit", text, incident_id=selected.id if selected else None
+            EventKind.NOTE, "cockpit", text, details, incident_id=selected.id if selected else None
         )
         where = event.incident_id or "the shift log"
         self._audit("note", where, "ok")
+        if details:
+            return ActionResult.success(
+                f"Note added to {where}; Jira comment on {ticket_key} queued (sending)",
+                outbox_id=str(details["outbox_id"]),
+            )
         return ActionResult.success(f"Note added to {where}")
 
     def runbook_steps_done(self, runbook: Runbook) -> dict[str, TimelineEvent]:
@@ -430,6 +461,38 @@ class Actions:
             True,
             f"step {step.number}/{len(runbook.steps)} done, on {where}: {step.text}",
             details={"recorded": True, "event_id": event.id},
+        )
+
+    def comment_body(self, text: str, incident_id: str) -> str:
+        return f"{text}\n\n— {self.identity.display} via the on-call cockpit ({incident_id})"
+
+    # ----------------------------------------------------------------- tickets
+
+    def next_ticket_number(self, incident_id: str) -> int:
+        """n of the label cockpit-<incident>-<n>: tickets queued for the incident so far + 1."""
+        if self.outbox is None:
+            return 1
+        return 1 + sum(1 for i in self.outbox.items(incident_id) if i.kind == TICKET)
+
+    async def file_ticket(self, draft: TicketDraft) -> ActionResult:
+        """Store the ticket in the outbox; the sender files it once (see incident/outbox.py)."""
+        if self.tracker is None or self.outbox is None:
+            return ActionResult.failure("Jira is not configured: add a [jira] section")
+        if self.store.get_incident(draft.incident_id) is None:
+            return ActionResult.failure("a ticket needs an open incident (press i)")
+        if not draft.summary.strip():
+            return ActionResult.failure("the ticket needs a summary")
+        if not draft.project.strip():
+            return ActionResult.failure("the ticket needs a Jira project")
+        return self._enqueue(
+            "ticket",
+            TICKET,
+            draft.project,
+            ticket_payload(draft),
+            key=f"ticket:{draft.incident_id}:{draft.number}",
+            incident_id=draft.incident_id,
+            summary=f"Jira {draft.issue_type} for {draft.project} queued: {draft.summary}",
+            event_kind=EventKind.TICKET,
         )
 
     async def _change(
@@ -703,7 +766,12 @@ class Actions:
         """The outbox sender's report: the send (or its final failure) joins the timeline."""
         event_kind = EventKind.ESCALATION if kind == "escalation" else EventKind.CUSTOMER_UPDATE
         what = "Escalation" if kind == "escalation" else "Customer update"
-        if result.ok:
+        if kind in (TICKET, TICKET_COMMENT):
+            event_kind = EventKind.TICKET
+            what = "Jira ticket" if kind == TICKET else "Jira comment"
+        if result.ok and kind == TICKET:
+            summary = f"Jira ticket {result.message}"  # "filed PAY-123 (...): URL"
+        elif result.ok:
             summary = f"{what} sent: {result.message}"
         else:
             summary = f"{what} FAILED, not sent: {result.message}"

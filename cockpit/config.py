@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-BACKEND_SECTIONS = ("alertmanager", "kubernetes", "rabbitmq", "statuspage", "pager")
+BACKEND_SECTIONS = ("alertmanager", "kubernetes", "rabbitmq", "statuspage", "pager", "jira")
 KNOWN_SECTIONS = {
     *BACKEND_SECTIONS,
     "identity",
@@ -149,6 +149,31 @@ class PagerConfig:
     events_url: str = "https://events.pagerduty.com"
 
 
+JIRA_PRIORITIES = {"SEV1": "Highest", "SEV2": "High", "SEV3": "Medium", "SEV4": "Low"}
+
+
+@dataclass(frozen=True)
+class JiraConfig:
+    """Bug tickets for the developers: Jira Cloud REST v3 (Basic email:token) or
+    Data Center REST v2 (a personal access token as Bearer)."""
+
+    url: str
+    api_token_secret: str
+    project: str = ""  # default project key; [jira.teams] maps a team to its own
+    email: str = ""  # Cloud: the account the API token belongs to
+    teams: dict[str, str] = field(default_factory=dict)  # team -> project key
+    issue_type: str = "Bug"
+    labels: tuple[str, ...] = ()
+    poll: timedelta = timedelta(minutes=2)
+    api_version: int = 3  # 3: Jira Cloud; 2: Data Center / Server
+    timeout: timedelta = timedelta(seconds=10)
+    # severity -> Jira priority name; an empty table sends no priority at all
+    priorities: dict[str, str] = field(default_factory=lambda: dict(JIRA_PRIORITIES))
+
+    def project_for(self, team: str) -> str:
+        return self.teams.get(team, "") or self.project
+
+
 @dataclass(frozen=True)
 class UIConfig:
     theme: str = ""
@@ -193,6 +218,7 @@ class Config:
     incident: IncidentConfig = field(default_factory=IncidentConfig)
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
     max_response_mb: int = 50
+    jira: JiraConfig | None = None
     environments: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -209,6 +235,8 @@ class Config:
             names.append(self.statuspage.api_key_secret)
         if self.pager and self.pager.kind == "pagerduty":
             names.extend(self.pager.teams.values())
+        if self.jira is not None:
+            names.append(self.jira.api_token_secret)
         return names
 
 
@@ -390,6 +418,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
     )
     limits = reader("limits")
     limits.unknown({"max_response_mb"})
+    jira = _jira(reader("jira")) if "jira" in effective else None
     ui = reader("ui")
     ui.unknown({"theme", "mouse", "bell", "desktop_notify"})
     incident = reader("incident")
@@ -424,6 +453,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
         runbooks=_runbooks(reader("runbooks")),
         # the largest response any server may send (cockpit/backends/http.py)
         max_response_mb=limits.number("max_response_mb", 50, minimum=1),
+        jira=jira,
         environments=environments,
         raw=effective,
     )
@@ -589,4 +619,82 @@ def _pager(r: _Reader, *, has_alertmanager: bool, present: bool) -> PagerConfig 
         return None
     return PagerConfig(
         kind=kind, teams=teams, events_url=r.url("events_url") or PagerConfig.events_url
+    )
+
+
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
+_LABEL = re.compile(r"^\S{1,255}$")  # Jira labels: no spaces, at most 255 characters
+
+
+def _jira(r: _Reader) -> JiraConfig:
+    r.unknown(
+        {
+            "url",
+            "email",
+            "api_token_secret",
+            "api_token",
+            "token",
+            "project",
+            "teams",
+            "issue_type",
+            "labels",
+            "poll",
+            "api_version",
+            "timeout",
+            "priorities",
+        }
+    )
+    for value_key in ("api_token", "token"):
+        if value_key in r.table:
+            raise r.error(
+                value_key,
+                "the config holds secret names, never values: use api_token_secret = 'NAME' "
+                "and `cockpit secrets set NAME`",
+            )
+    url = r.url("url", required=True)
+    version = r.table.get("api_version", 3)
+    if version not in (2, 3) or isinstance(version, bool):
+        raise r.error("api_version", f"expected 3 (Jira Cloud) or 2 (Data Center), got {version!r}")
+    email = r.text("email")
+    if version == 3 and not email:
+        raise r.error(
+            "email",
+            "is required for Jira Cloud (Basic auth is email:token; api_version = 2 "
+            "uses a personal access token instead)",
+        )
+    if email and "@" not in email:
+        raise r.error("email", f"expected an email address, got {email!r}")
+    secret = r.text("api_token_secret")
+    if not secret:
+        raise r.error("api_token_secret", "is required: the NAME of the secret holding the token")
+    project = r.text("project")
+    teams = r.str_map("teams")
+    for key_name, key in [("project", project)] + [(f"teams.{t}", k) for t, k in teams.items()]:
+        if key and not _PROJECT_KEY.match(key):
+            raise r.error(key_name, f"expected a Jira project key such as 'PAY', got {key!r}")
+    if not project and not teams:
+        raise r.error("project", "is required (a project key such as 'PAY'), or map [jira.teams]")
+    labels = r.strs("labels")
+    for label in labels:
+        if not _LABEL.match(label):
+            raise r.error("labels", f"a Jira label has no spaces (1-255 characters): {label!r}")
+    issue_type = r.text("issue_type", "Bug")
+    if not issue_type.strip():
+        raise r.error("issue_type", "must name an issue type such as 'Bug'")
+    poll = r.duration("poll", timedelta(minutes=2))
+    if poll < timedelta(seconds=10):
+        raise r.error("poll", "at least '10s': every poll reads each open ticket")
+    priorities = r.str_map("priorities") if "priorities" in r.table else dict(JIRA_PRIORITIES)
+    return JiraConfig(
+        url=url,
+        api_token_secret=secret,
+        project=project,
+        email=email,
+        teams=teams,
+        issue_type=issue_type.strip(),
+        labels=labels,
+        poll=poll,
+        api_version=int(version),
+        timeout=r.duration("timeout", timedelta(seconds=10)),
+        priorities=priorities,
     )

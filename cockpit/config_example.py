@@ -112,6 +112,21 @@ kind = "alertmanager"
 # payments = "pagerduty-payments"
 # platform = "pagerduty-platform"
 
+# Bug tickets for the developers (b): Jira Cloud REST v3, Basic auth email:API token.
+# Data Center / Server: api_version = 2 and a personal access token (sent as Bearer).
+[jira]
+url = "https://acme.atlassian.net"
+email = "oncall@example.com"
+api_token_secret = "jira"    # COCKPIT_SECRET_JIRA or `cockpit secrets set jira`
+project = "PAY"              # default project; a team's own project below
+issue_type = "Bug"
+labels = ["from-oncall"]
+poll = "2m"                  # how often open tickets are re-read (status, comments)
+# priorities = { SEV1 = "Highest", SEV2 = "High", SEV3 = "Medium", SEV4 = "Low" }
+[jira.teams]
+payments = "PAY"
+platform = "PLAT"
+
 
 [env.prod.alertmanager]
 # several URLs of one HA cluster: alerts are counted once

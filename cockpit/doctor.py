@@ -360,6 +360,90 @@ def check_pager(config: Config, resolver: SecretResolver) -> Check:
     return Check("pager", OK, f"pagerduty: routing keys for {', '.join(pager.teams)} resolve")
 
 
+# --- Jira ----------------------------------------------------------------------------------------
+
+
+def check_jira(config: Config, resolver: SecretResolver) -> list[Check]:
+    """GET /myself (the token works), then each project: it exists and has the issue type."""
+    jira = config.jira
+    if jira is None:
+        return [Check("jira", SKIP, "not configured", required=False)]
+    found = resolver.lookup(jira.api_token_secret)
+    if found is None:
+        return [
+            Check(
+                "jira",
+                FAIL,
+                f"{jira.url}: token secret {jira.api_token_secret!r} does not resolve "
+                f"(set {env_var_name(jira.api_token_secret)} or "
+                f"`cockpit secrets set {jira.api_token_secret}`)",
+            )
+        ]
+    import asyncio
+    import dataclasses
+    from datetime import timedelta
+
+    quick = dataclasses.replace(jira, timeout=timedelta(seconds=TIMEOUT))
+    return asyncio.run(_jira_checks(quick, found.value))
+
+
+async def _jira_checks(jira: Any, token: str) -> list[Check]:
+    from cockpit.backends.base import BackendError, NotFound
+    from cockpit.backends.jira import JiraTracker
+
+    tracker = JiraTracker(jira, token=token)
+    api = "Cloud REST v3" if jira.api_version == 3 else "Data Center REST v2"
+    try:
+        try:
+            me = await tracker.myself()
+        except BackendError as exc:
+            return [Check("jira", FAIL, str(exc))]
+        who = str(me.get("displayName") or "?")
+        email = me.get("emailAddress")
+        checks = [
+            Check(
+                "jira",
+                OK,
+                f"{jira.url} ({api}): signed in as {who}" + (f" <{email}>" if email else ""),
+            )
+        ]
+        projects = dict.fromkeys([p for p in (jira.project, *jira.teams.values()) if p])
+        for key in projects:
+            teams = [t for t, k in jira.teams.items() if k == key]
+            used_by = f" (teams {', '.join(teams)})" if teams else " (default)"
+            try:
+                types = await tracker.project_issue_types(key)
+            except NotFound:
+                who_may = jira.email or "the token's user"
+                checks.append(
+                    Check(
+                        f"jira project {key}",
+                        FAIL,
+                        f"no such project{used_by}, or {who_may} may not browse it",
+                    )
+                )
+                continue
+            except BackendError as exc:
+                checks.append(Check(f"jira project {key}", FAIL, str(exc)))
+                continue
+            if jira.issue_type in types:
+                detail = f"exists{used_by}; issue type {jira.issue_type!r} is in it"
+                checks.append(Check(f"jira project {key}", OK, detail))
+            else:
+                has = ", ".join(types) or "none"
+                checks.append(
+                    Check(
+                        f"jira project {key}",
+                        FAIL,
+                        f"no issue type {jira.issue_type!r}{used_by}: it has {has} "
+                        "(set jira.issue_type)",
+                    )
+                )
+        return checks
+    finally:
+        await tracker.close()
+
+
 # --- secrets, keyring, config file, terminal ----------------------------------------------------
 
 
@@ -469,6 +553,7 @@ def run_checks(
         lambda: check_kubernetes(config),
         lambda: check_statuspage(config, resolver),
         lambda: check_pager(config, resolver),
+        lambda: check_jira(config, resolver),
     ]
     checks: list[Check] = []
     with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as pool:

@@ -291,6 +291,7 @@ class EventKind(enum.StrEnum):
     ERROR = "error"
     OWNER = "owner"  # the incident's team / service changed
     CLOSED = "closed"  # a resolved incident taken off the panel
+    TICKET = "ticket"  # a bug ticket filed, its status changed, a developer commented
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,3 +507,57 @@ class SourceHealth:
     ok: bool
     detail: str = ""  # version or error, one line, never a secret
     configured: bool = True
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDraft:
+    """A bug ticket for the developers, as the engineer confirmed it."""
+
+    incident_id: str
+    number: int  # the n-th ticket of this incident: its label is cockpit-<incident>-<n>
+    project: str
+    issue_type: str
+    summary: str
+    description: str  # the engineer's text (light Markdown); the backend turns it into ADF
+    priority: str = ""  # a Jira priority name; "" sends none
+    labels: tuple[str, ...] = ()
+    team: str = ""
+    filed_by: str = ""
+
+    @property
+    def label(self) -> str:
+        """Searched for after a crash, so a ticket is filed once."""
+        return f"cockpit-{self.incident_id}-{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    key: str  # PAY-123
+    id: str
+    url: str  # where a browser shows it
+
+
+@dataclass(frozen=True, slots=True)
+class TicketComment:
+    id: str
+    author: str
+    body: str  # plain text
+    created: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    """What a poll of the ticket says: status, assignee and every comment."""
+
+    key: str
+    status: str
+    status_category: str = ""  # new / indeterminate / done
+    assignee: str = ""
+    comments: tuple[TicketComment, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return self.status_category == "done"

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cockpit.backends.base import AlertSource, Broker, Cluster, Pager, StatusPage
+from cockpit.backends.base import AlertSource, Broker, Cluster, Pager, StatusPage, TicketTracker
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import Config, RunbooksConfig, data_dir, demo_config
 from cockpit.incident.store import IncidentStore, SQLiteStore
@@ -40,6 +40,8 @@ class Runtime:
     broker: Broker | None = None
     statuspage: StatusPage | None = None
     pager: Pager | None = None
+    tracker: TicketTracker | None = None  # Jira, with [jira]
+    tickets_interval: timedelta = timedelta(minutes=2)
     outbox: Any = None  # cockpit.incident.outbox.Outbox
     audit: Any = None  # cockpit.audit.AuditLog
     read_only: bool = False
@@ -52,7 +54,8 @@ class Runtime:
     runbooks: RunbookLibrary = field(default_factory=lambda: RunbookLibrary(RunbooksConfig()))
 
     async def close(self) -> None:
-        for backend in (self.alerts, self.cluster, self.broker, self.statuspage, self.pager):
+        backends = (self.alerts, self.cluster, self.broker, self.statuspage, self.pager)
+        for backend in (*backends, self.tracker):
             close = getattr(backend, "close", None)
             if close is not None:
                 with contextlib.suppress(Exception):
@@ -203,6 +206,11 @@ def build_runtime(config: Config, *, read_only: bool = False, secrets: Any = Non
             )
         elif config.pager.kind == "alertmanager" and config.alertmanager is not None:
             runtime.pager = AlertmanagerPager(alerts_source, clock=clock)
+    if config.jira is not None:
+        from cockpit.backends.jira import JiraTracker
+
+        runtime.tracker = JiraTracker(config.jira, token=secret(config.jira.api_token_secret))
+        runtime.tickets_interval = config.jira.poll
     runtime.outbox = _outbox(store)
     runtime.audit = _audit(data_dir() / "audit.jsonl", config)
     return runtime

@@ -343,6 +343,8 @@ def secret_uses(config: Config) -> list[tuple[str, str]]:
         uses.append((config.statuspage.api_key_secret, "statuspage.api_key_secret"))
     if config.pager and config.pager.kind == "pagerduty":
         uses.extend((secret, f"pager.teams.{team}") for team, secret in config.pager.teams.items())
+    if config.jira is not None:
+        uses.append((config.jira.api_token_secret, "jira.api_token_secret"))
     return uses
 
 

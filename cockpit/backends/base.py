@@ -29,6 +29,10 @@ from cockpit.domain import (
     RestartPlan,
     Silence,
     SourceHealth,
+    Ticket,
+    TicketComment,
+    TicketDraft,
+    TicketState,
 )
 
 
@@ -167,5 +171,28 @@ class Pager(Protocol):
     async def escalate(self, escalation: Escalation) -> ActionResult:
         """Page the team; pressing it again for the same incident and team pages once."""
         ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class TicketTracker(Protocol):
+    """Where bug tickets for the developers go (Jira)."""
+
+    name: str
+
+    async def create(self, draft: TicketDraft) -> Ticket:
+        """File the ticket; its labels include draft.label."""
+        ...
+
+    async def find(self, draft: TicketDraft) -> Ticket | None:
+        """The ticket already filed for this draft (searched by its label), else None."""
+        ...
+
+    async def read(self, key: str) -> TicketState:
+        """Status, assignee and every comment."""
+        ...
+
+    async def comment(self, key: str, text: str) -> TicketComment: ...
 
     async def close(self) -> None: ...

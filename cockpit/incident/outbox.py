@@ -5,7 +5,9 @@ before the backend is called, and `sent` or `failed_permanent` after. An item fo
 in `sending` when a sender starts was in flight when the process died: the remote
 system may or may not have it. For Statuspage the sender looks at the remote
 incident's updates and skips the send when the body is already there; for PagerDuty
-the dedup_key `<incident>:<team>` makes a repeat harmless.
+the dedup_key `<incident>:<team>` makes a repeat harmless; for a Jira ticket the label
+`cockpit-<incident>-<n>` is searched before it is filed again, and a Jira comment is
+looked for among the issue's comments before it is posted again.
 
 Customer updates of one incident go out in the order they were enqueued: the first
 one opens the remote incident (its id is kept in `remote_ids`) and a later one waits
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from cockpit.backends.base import BackendError, Pager, RateLimited, StatusPage
+from cockpit.backends.base import BackendError, Pager, RateLimited, StatusPage, TicketTracker
 from cockpit.clock import Clock
 from cockpit.domain import (
     ActionResult,
@@ -30,13 +32,18 @@ from cockpit.domain import (
     Escalation,
     Incident,
     IncidentStatus,
+    Ticket,
+    TicketDraft,
     frozen_map,
 )
+from cockpit.incident import tickets as ticket_table
 from cockpit.incident.store import SQLiteStore
 
 CUSTOMER_UPDATE = "customer_update"
 ESCALATION = "escalation"
-KINDS = (CUSTOMER_UPDATE, ESCALATION)
+TICKET = "ticket"  # a bug ticket for the developers (Jira)
+TICKET_COMMENT = "ticket_comment"  # a note that goes to the ticket as a comment
+KINDS = (CUSTOMER_UPDATE, ESCALATION, TICKET, TICKET_COMMENT)
 
 PENDING = "pending"
 SENDING = "sending"
@@ -162,6 +169,40 @@ def escalation_from(payload: Mapping[str, Any]) -> Escalation:
     )
 
 
+def ticket_payload(draft: TicketDraft) -> dict[str, Any]:
+    return {
+        "incident_id": draft.incident_id,
+        "number": draft.number,
+        "project": draft.project,
+        "issue_type": draft.issue_type,
+        "summary": draft.summary,
+        "description": draft.description,
+        "priority": draft.priority,
+        "labels": list(draft.labels),
+        "team": draft.team,
+        "filed_by": draft.filed_by,
+    }
+
+
+def ticket_draft_from(payload: Mapping[str, Any]) -> TicketDraft:
+    return TicketDraft(
+        incident_id=str(payload["incident_id"]),
+        number=int(payload["number"]),
+        project=str(payload["project"]),
+        issue_type=str(payload.get("issue_type", "Bug")),
+        summary=str(payload.get("summary", "")),
+        description=str(payload.get("description", "")),
+        priority=str(payload.get("priority", "")),
+        labels=tuple(payload.get("labels", ())),
+        team=str(payload.get("team", "")),
+        filed_by=str(payload.get("filed_by", "")),
+    )
+
+
+def ticket_comment_payload(incident_id: str, key: str, text: str) -> dict[str, Any]:
+    return {"incident_id": incident_id, "key": key, "text": text}
+
+
 def backoff(attempts: int) -> float:
     """5 s, 10 s, 20 s ... capped at 5 minutes, for the attempt that just failed (1-based)."""
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
@@ -176,6 +217,7 @@ class Outbox:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            ticket_table.ensure_schema(db)
 
     # ----------------------------------------------------------------- writes
 
@@ -230,6 +272,24 @@ class Outbox:
                     " VALUES (?,?,?)",
                     (item.incident_id, "statuspage", remote),
                 )
+            if item.kind == TICKET and ids.get("key"):
+                # the ticket is known (panel, follow) in the same commit as "sent"
+                ticket_table.record_filed(
+                    db,
+                    incident_id=item.incident_id,
+                    number=int(item.payload.get("number", 0)),
+                    ticket=Ticket(ids["key"], ids.get("ticket_id", ""), ids.get("url", "")),
+                    project=str(item.payload.get("project", "")),
+                    team=str(item.payload.get("team", "")),
+                    now=now,
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO remote_ids (incident_id, system, remote_id)"
+                    " VALUES (?,?,?)",
+                    (item.incident_id, "jira", ids["key"]),
+                )
+            if item.kind == TICKET_COMMENT and ids.get("comment_id"):
+                ticket_table.record_own_comment(db, str(item.payload["key"]), ids["comment_id"])
         return self._must(item.id)
 
     def mark_failed(self, item: OutboxItem, error: str, *, retry_at: datetime | None) -> OutboxItem:
@@ -327,10 +387,12 @@ class OutboxSender:
         pager: Pager | None,
         clock: Clock,
         on_result: Callable[[OutboxItem, ActionResult], None] | None = None,
+        tracker: TicketTracker | None = None,
     ) -> None:
         self.outbox = outbox
         self.statuspage = statuspage
         self.pager = pager
+        self.tracker = tracker
         self.clock = clock
         self.on_result = on_result
         self._lock = asyncio.Lock()
@@ -368,6 +430,10 @@ class OutboxSender:
                 result = await self._send_update(item, in_doubt=in_doubt)
             elif item.kind == ESCALATION:
                 result = await self._send_escalation(item)
+            elif item.kind == TICKET:
+                result = await self._send_ticket(item, in_doubt=in_doubt)
+            elif item.kind == TICKET_COMMENT:
+                result = await self._send_ticket_comment(item, in_doubt=in_doubt)
             else:  # pragma: no cover - enqueue refuses other kinds
                 raise _Permanent(f"unknown outbox kind {item.kind!r}")
             if not result.ok:  # a backend that reports failure instead of raising
@@ -416,6 +482,42 @@ class OutboxSender:
             raise BackendError("no pager is configured")
         return await self.pager.escalate(escalation_from(item.payload))
 
+    async def _send_ticket(self, item: OutboxItem, *, in_doubt: bool) -> ActionResult:
+        if self.tracker is None:
+            raise BackendError("Jira is not configured ([jira])")
+        draft = ticket_draft_from(item.payload)
+        if in_doubt:
+            # The last attempt may have filed it before the answer was lost: its label says.
+            found = await self.tracker.find(draft)
+            if found is not None:
+                return _filed(found, f"{found.key} was already filed: {found.url}")
+        ticket = await self.tracker.create(draft)
+        return _filed(
+            ticket, f"filed {ticket.key} ({draft.issue_type} in {draft.project}): {ticket.url}"
+        )
+
+    async def _send_ticket_comment(self, item: OutboxItem, *, in_doubt: bool) -> ActionResult:
+        if self.tracker is None:
+            raise BackendError("Jira is not configured ([jira])")
+        key, body = str(item.payload["key"]), str(item.payload["text"])
+        if in_doubt:
+            state = await self.tracker.read(key)
+            for comment in state.comments:
+                if ticket_table.same_comment(body, comment.body):
+                    return ActionResult.success(
+                        f"the comment was already on {key}", key=key, comment_id=comment.id
+                    )
+        posted = await self.tracker.comment(key, body)
+        return ActionResult.success(f"comment added to {key}", key=key, comment_id=posted.id)
+
+    def pending_comments(self, key: str) -> list[str]:
+        """Comment bodies for this ticket still in the outbox (the follower skips them)."""
+        return [
+            str(i.payload.get("text", ""))
+            for i in self.outbox.pending()
+            if i.kind == TICKET_COMMENT and i.payload.get("key") == key
+        ]
+
     async def run(self, stop: asyncio.Event) -> None:
         """Send due items until stop is set; errors stay in the outbox, never escape."""
         while not stop.is_set():
@@ -446,12 +548,18 @@ class OutboxSender:
         if not pending:
             return self.loop_error
         updates = sum(1 for i in pending if i.kind == CUSTOMER_UPDATE)
-        pages = len(pending) - updates
+        pages = sum(1 for i in pending if i.kind == ESCALATION)
+        tickets = sum(1 for i in pending if i.kind == TICKET)
+        comments = sum(1 for i in pending if i.kind == TICKET_COMMENT)
         parts = []
         if updates:
             parts.append(_plural(updates, "update"))
         if pages:
             parts.append(_plural(pages, "page"))
+        if tickets:
+            parts.append(_plural(tickets, "ticket"))
+        if comments:
+            parts.append(_plural(comments, "Jira comment"))
         line = " and ".join(parts) + " pending"
         failing = [i for i in pending if i.last_error]
         if failing:
@@ -466,7 +574,15 @@ class _Permanent(BackendError):
     retryable = False
 
 
+def _filed(ticket: Ticket, message: str) -> ActionResult:
+    return ActionResult.success(message, key=ticket.key, url=ticket.url, ticket_id=ticket.id)
+
+
 def _what(item: OutboxItem) -> str:
     if item.kind == CUSTOMER_UPDATE:
         return "customer update"
+    if item.kind == TICKET:
+        return f"Jira ticket for {item.payload.get('project', '?')}"
+    if item.kind == TICKET_COMMENT:
+        return f"Jira comment on {item.payload.get('key', '?')}"
     return f"page to {item.payload.get('team', '?')}"

@@ -322,21 +322,7 @@ class SQLiteStore:
 
     def add_event(self, event: TimelineEvent) -> TimelineEvent:
         with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO events (incident_id, at, kind, source, actor, summary, details,"
-                " pinned) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    event.incident_id,
-                    _ts(event.at),
-                    event.kind.value,
-                    event.source,
-                    event.actor,
-                    event.summary,
-                    json.dumps(dict(event.details), default=str, sort_keys=True),
-                    int(event.pinned),
-                ),
-            )
-        return _replace_id(event, int(cursor.lastrowid or 0))
+            return insert_event(db, event)
 
     def timeline(self, incident_id: str | None, limit: int = 500) -> list[TimelineEvent]:
         """Newest first."""
@@ -514,6 +500,25 @@ class SQLiteStore:
             id=row["id"],
             pinned=bool(row["pinned"]),
         )
+
+
+def insert_event(db: sqlite3.Connection, event: TimelineEvent) -> TimelineEvent:
+    """Write one event inside the caller's transaction (with what it commits alongside)."""
+    cursor = db.execute(
+        "INSERT INTO events (incident_id, at, kind, source, actor, summary, details,"
+        " pinned) VALUES (?,?,?,?,?,?,?,?)",
+        (
+            event.incident_id,
+            _ts(event.at),
+            event.kind.value,
+            event.source,
+            event.actor,
+            event.summary,
+            json.dumps(dict(event.details), default=str, sort_keys=True),
+            int(event.pinned),
+        ),
+    )
+    return _replace_id(event, int(cursor.lastrowid or 0))
 
 
 def _replace_id(event: TimelineEvent, event_id: int) -> TimelineEvent:
