@@ -235,7 +235,7 @@ class Config:
             names.append(self.statuspage.api_key_secret)
         if self.pager and self.pager.kind == "pagerduty":
             names.extend(self.pager.teams.values())
-        if self.jira is not None:
+        if self.jira is not None and self.jira.api_token_secret:
             names.append(self.jira.api_token_secret)
         return names
 
@@ -259,6 +259,16 @@ def demo_config(env: str = "demo") -> Config:
             services=DEMO_SERVICES,
         ),
         statuspage_configured=True,
+        # the simulated Jira of the demo (backends/demo/jira.py): no token, nothing contacted
+        jira=JiraConfig(
+            url="https://acme.atlassian.net",
+            api_token_secret="",
+            project="SHOP",
+            email="oncall@acme.example",
+            teams={"payments": "PAY", "checkout": "CHK", "orders": "ORD"},
+            labels=("from-oncall",),
+            poll=timedelta(seconds=20),
+        ),
     )
 
 

@@ -114,6 +114,11 @@ def build_demo_runtime(
         outbox_interval=timedelta(seconds=1),
         postmortem_dir=scratch / "postmortems",
     )
+    if config.jira is not None:
+        from cockpit.backends.demo.jira import DemoJira
+
+        runtime.tracker = DemoJira(clock)
+        runtime.tickets_interval = config.jira.poll
     runtime.outbox = _outbox(store)
     runtime.audit = _audit(scratch / "audit.jsonl", config)
     runtime.runbooks = _demo_runbooks(scratch / "runbooks")

@@ -343,7 +343,7 @@ def secret_uses(config: Config) -> list[tuple[str, str]]:
         uses.append((config.statuspage.api_key_secret, "statuspage.api_key_secret"))
     if config.pager and config.pager.kind == "pagerduty":
         uses.extend((secret, f"pager.teams.{team}") for team, secret in config.pager.teams.items())
-    if config.jira is not None:
+    if config.jira is not None and config.jira.api_token_secret:
         uses.append((config.jira.api_token_secret, "jira.api_token_secret"))
     return uses
 

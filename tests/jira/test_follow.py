@@ -187,3 +187,41 @@ def test_counts_by_team_for_the_shift_report(store: SQLiteStore, clock: FrozenCl
             )
     assert TicketBook(store).counts_by_team() == {"": 1, "payments": 2, "platform": 1}
     assert TicketBook(store).counts_by_team(since=clock.now() + timedelta(seconds=1)) == {}
+
+
+async def test_the_demo_jira_plays_the_developers(
+    store: SQLiteStore, clock: FrozenClock, incident: Incident
+) -> None:
+    from cockpit.backends.demo.jira import DemoJira
+    from cockpit.runtime import build_demo_runtime
+
+    assert isinstance(build_demo_runtime(clock).tracker, DemoJira)
+    demo = DemoJira(clock)
+    ticket = await demo.create(draft())
+    assert (ticket.key, ticket.url) == ("PAY-1", "https://acme.atlassian.net/browse/PAY-1")
+    assert await demo.find(draft()) == ticket
+    Outbox(store)
+    with store.transaction() as db:
+        record_filed(
+            db,
+            incident_id=incident.id,
+            number=1,
+            ticket=ticket,
+            project="PAY",
+            team="payments",
+            now=clock.now(),
+        )
+    follower = TicketFollower(demo, TicketBook(store), clock)
+    seen: list[str] = []
+    for _ in range(10):
+        seen += [e.summary for e in await follower.poll()]
+        clock.advance(timedelta(seconds=30))
+    assert seen == [
+        "PAY-1 status: In Progress (was To Do)",
+        "PAY-1 assigned to Dev Bob",
+        "PAY-1 comment by Dev Bob: Looking at it: the heap limit of payments-api was lowered "
+        "in 1.4.2. Rolling back.",
+        "PAY-1 status: In Review (was In Progress)",
+        "PAY-1 comment by Dev Bob: Rolled back to 1.4.1, the fix is in review. Please confirm "
+        "from your side.",
+    ]
