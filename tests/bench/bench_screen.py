@@ -184,6 +184,8 @@ class Session:
     proc: subprocess.Popen[bytes] | None = None
     master: int = -1
     script: str = ""  # the child's code; CHILD at this scale when empty
+    argv: list[str] = field(default_factory=list)  # or a whole command line (scale.py)
+    env: dict[str, str] = field(default_factory=dict)  # more environment for the child
     screen: Screen = field(init=False)
     total_bytes: int = 0
     last_output: float = 0.0
@@ -198,6 +200,7 @@ class Session:
         env.update(TERM="xterm-256color", LINES=str(self.rows), COLUMNS=str(self.cols))
         env.pop("COLORTERM", None)
         env.pop("NO_COLOR", None)
+        env.update(self.env)
 
         def controlling_tty() -> None:
             os.setsid()
@@ -206,7 +209,7 @@ class Session:
         script = self.script or CHILD % (self.pods, self.alerts, self.queues)
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [PYTHON, "-c", script],
+            self.argv or [PYTHON, "-c", script],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -346,7 +349,8 @@ def first_screen(
     return session, Figure(f"first full screen {cols}x{rows}", value, "s", FIRST_SCREEN_S, note)
 
 
-def keypresses(session: Session, presses: int) -> list[Figure]:
+def key_samples(session: Session, presses: int) -> tuple[list[float], list[float], int]:
+    """(key -> first bytes ms, focus key -> footer redrawn ms, keys without an answer)."""
     first: list[float] = []
     footer: list[float] = []
     missed = 0
@@ -370,6 +374,11 @@ def keypresses(session: Session, presses: int) -> list[Figure]:
 
             if redrawn(session.screen) or session.wait_for(redrawn, timeout=1.0):
                 footer.append((session.last_output - sent) * 1000)
+    return first, footer, missed
+
+
+def keypresses(session: Session, presses: int) -> list[Figure]:
+    first, footer, missed = key_samples(session, presses)
     note = f"{len(first)} keys" + (f", {missed} without an answer in 1 s" if missed else "")
     figures = [
         Figure("key -> first bytes p50", statistics.median(first) if first else None, "ms"),
