@@ -2,6 +2,7 @@
 with the tools an engineer would otherwise use.
 
 Run: .venv/bin/python -m tests.bench.scale [--quick] [--repeat N] [--profile DIR]
+(--profile needs pyinstrument, which is not a dependency: pip install it in your venv.)
 
 Not a pytest test (timings are not assertions; the machine is shared). It starts:
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import random
@@ -909,6 +911,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="cockpit-scale-"))
     if args.profile:
+        if importlib.util.find_spec("pyinstrument") is None:
+            raise SystemExit("--profile needs pyinstrument: .venv/bin/pip install pyinstrument")
         Path(args.profile).mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:8]
     vhost, big_vhost = f"cockpit-scale/{tag}", f"cockpit-scale-2k/{tag}"
