@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cockpit import __version__
 
-SUBCOMMANDS = ("config", "secrets", "doctor", "postmortem", "themes")
+SUBCOMMANDS = ("config", "secrets", "doctor", "postmortem", "report", "themes")
 
 NO_CONFIG = """\
 cockpit: no config file at {path}
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cockpit",
         description="A full-screen on-call cockpit: alerts, incident, pods and queues.",
         epilog="Subcommands: cockpit config example | secrets {set,get,delete,list} NAME | "
-        "doctor | postmortem [INCIDENT-ID] | themes",
+        "doctor | postmortem [INCIDENT-ID] | report [--since 24h] | themes",
     )
     parser.add_argument("--demo", action="store_true", help="run on the built-in simulated world")
     parser.add_argument(
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-DEMO_SUBCOMMANDS = ("postmortem",)
+DEMO_SUBCOMMANDS = ("postmortem", "report")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +179,16 @@ def run_demo_subcommand(name: str, argv: list[str]) -> int:
         return postmortem_main(
             argv, store_path=str(store_path), default_dir=directory / "postmortems"
         )
+    if name == "report":
+        from cockpit.config import demo_config
+        from cockpit.incident.report import main as report_main
+
+        return report_main(
+            argv,
+            store_path=str(store_path),
+            audit_path=directory / "audit.jsonl",
+            config=demo_config().report,
+        )
     return 2
 
 
@@ -220,4 +230,14 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         from cockpit.incident.postmortem import main as postmortem_main
 
         return postmortem_main(rest, store_path=config.store_path)
+    if name == "report":
+        from cockpit.audit import default_audit_path
+        from cockpit.incident.report import main as report_main
+
+        return report_main(
+            rest,
+            store_path=config.store_path,
+            audit_path=default_audit_path(),
+            config=config.report,
+        )
     return 2

@@ -27,6 +27,7 @@ KNOWN_SECTIONS = {
     "incident",
     "limits",
     "runbooks",
+    "report",
     "env",
     "environment",
 }
@@ -202,6 +203,22 @@ class RunbooksConfig:
     max_bytes: int = 64 * 1024  # longer runbooks are cut, with a note saying so
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """[report]: when an interruption counts as working hours, evening, night or weekend,
+    in the engineer's time zone (default: this machine's)."""
+
+    timezone: str = ""  # an IANA name such as "Europe/Berlin"; "" = the local zone
+    workday_start: int = 9  # hour working hours start
+    workday_end: int = 18  # hour the evening starts
+    night_start: int = 22  # hour the night starts (it ends at workday_start)
+    weekend: tuple[str, ...] = ("sat", "sun")
+    shift: timedelta = timedelta(hours=12)  # how long a shift is (handover, header figure)
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None
@@ -216,6 +233,7 @@ class Config:
     pager: PagerConfig | None = None
     ui: UIConfig = field(default_factory=UIConfig)
     incident: IncidentConfig = field(default_factory=IncidentConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     runbooks: RunbooksConfig = field(default_factory=RunbooksConfig)
     max_response_mb: int = 50
     jira: JiraConfig | None = None
@@ -460,6 +478,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
             desktop_notify=ui.flag("desktop_notify", True),
         ),
         incident=IncidentConfig(update_cadence=cadence),
+        report=_report(reader("report")),
         runbooks=_runbooks(reader("runbooks")),
         # the largest response any server may send (cockpit/backends/http.py)
         max_response_mb=limits.number("max_response_mb", 50, minimum=1),
@@ -481,6 +500,37 @@ def _runbooks(r: _Reader) -> RunbooksConfig:
         fetch_urls=r.flag("fetch_urls", True),
         timeout=r.duration("timeout", timedelta(seconds=5)),
         max_bytes=r.number("max_bytes", 64 * 1024, minimum=1024),
+    )
+
+
+def _report(r: _Reader) -> ReportConfig:
+    r.unknown({"timezone", "workday_start", "workday_end", "night_start", "weekend", "shift"})
+    timezone = r.text("timezone")
+    if timezone:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise r.error(
+                "timezone", f"unknown time zone {timezone!r} (e.g. 'Europe/Berlin')"
+            ) from None
+    hours = {}
+    for name, default in (("workday_start", 9), ("workday_end", 18), ("night_start", 22)):
+        hours[name] = r.number(name, default)
+        if hours[name] > 24:
+            raise r.error(name, f"expected an hour 0-24, got {hours[name]}")
+    if not hours["workday_start"] <= hours["workday_end"] <= hours["night_start"]:
+        raise r.error("workday_end", "expected workday_start <= workday_end <= night_start")
+    weekend = tuple(d.lower()[:3] for d in r.strs("weekend")) if "weekend" in r.table else None
+    for day in weekend or ():
+        if day not in WEEKDAYS:
+            raise r.error("weekend", f"expected day names such as 'sat', got {day!r}")
+    return ReportConfig(
+        timezone=timezone,
+        weekend=weekend if weekend is not None else ReportConfig.weekend,
+        shift=r.duration("shift", timedelta(hours=12)),
+        **hours,
     )
 
 
