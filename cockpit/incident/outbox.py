@@ -50,6 +50,11 @@ SENDING = "sending"
 SENT = "sent"
 FAILED = "failed_permanent"
 
+# a ticket whose create may have landed is searched twice, this far apart, before it is
+# filed again (Jira's search lags behind a create by seconds)
+SEARCH_SETTLE = 30.0
+NOT_FOUND_YET = "Jira: no ticket found yet with label"
+
 BACKOFF_FIRST = 5.0
 BACKOFF_MAX = 300.0
 
@@ -486,11 +491,18 @@ class OutboxSender:
         if self.tracker is None:
             raise BackendError("Jira is not configured ([jira])")
         draft = ticket_draft_from(item.payload)
-        if in_doubt:
+        if in_doubt and not item.last_error.startswith("Jira: 429"):  # a 429 filed nothing
             # The last attempt may have filed it before the answer was lost: its label says.
             found = await self.tracker.find(draft)
             if found is not None:
                 return _filed(found, f"{found.key} was already filed: {found.url}")
+            if not item.last_error.startswith(NOT_FOUND_YET):
+                # Jira's search/jql is eventually consistent: a ticket filed seconds ago may
+                # not show yet. Look once more after a while before filing it again.
+                raise RateLimited(
+                    f"{NOT_FOUND_YET} {draft.label}; searching again before filing it",
+                    SEARCH_SETTLE,
+                )
         ticket = await self.tracker.create(draft)
         return _filed(
             ticket, f"filed {ticket.key} ({draft.issue_type} in {draft.project}): {ticket.url}"

@@ -216,6 +216,10 @@ class FakeJira(FakeServer):
         self.hang_on_summary = ""  # a create whose summary has this is answered after release
         self.hung = threading.Event()
         self.problems: list[str] = []  # why the last 400s were given (for failing tests)
+        # search/jql is eventually consistent: with search_lag, new issues stay out of
+        # search results until index() is called
+        self.search_lag = False
+        self.indexed: set[str] = set()
 
     # ----------------------------------------------------------------- developers' side
 
@@ -234,6 +238,10 @@ class FakeJira(FakeServer):
                 {"type": "doc", "version": 1, "content": [_paragraph(text)]},
                 author or self.developer,
             )["id"]
+
+    def index(self) -> None:
+        with self.lock:
+            self.indexed = set(self.issues)
 
     def created(self) -> list[Issue]:
         return list(self.issues.values())
@@ -431,6 +439,8 @@ class FakeJira(FakeServer):
         wanted = body.get("fields") or []
         hits = []
         for issue in self.issues.values():
+            if self.search_lag and issue.key not in self.indexed:
+                continue
             if label in (issue.fields.get("labels") or []) and (
                 project is None or issue.project == project
             ):

@@ -109,6 +109,32 @@ async def test_an_answer_lost_in_flight_is_searched_for_and_not_filed_twice(
     assert TicketBook(store).tickets(incident.id)[0].key == "PAY-1"
 
 
+async def test_a_search_that_lags_behind_the_create_is_asked_again_before_refiling(
+    fake_jira: FakeJira, store: SQLiteStore, clock: FrozenClock, incident: Incident
+) -> None:
+    slow = JiraTracker(jira_config(fake_jira.url, timeout=timedelta(seconds=0.5)), token=TOKEN)
+    cockpit = Cockpit(store, clock, slow)
+    fake_jira.hang_on_summary = "Checkout"
+    fake_jira.search_lag = True  # the new ticket is not searchable yet
+    try:
+        await cockpit.actions.file_ticket(draft())
+        await cockpit.sender.send_due()  # filed, the answer lost
+        fake_jira.hang_on_summary = ""
+        fake_jira.release.set()
+        clock.advance(timedelta(seconds=6))
+        ((waiting, result),) = await cockpit.sender.send_due()
+        assert waiting.state == PENDING and len(fake_jira.creates()) == 1
+        assert "no ticket found yet with label cockpit-INC-2026-0001-1" in result.message
+        assert waiting.next_attempt_at == clock.now() + timedelta(seconds=30)
+        fake_jira.index()  # Jira's search caught up
+        clock.advance(timedelta(seconds=30))
+        ((done, _),) = await cockpit.sender.send_due()
+    finally:
+        await slow.close()
+    assert done.state == SENT and done.result_ids["key"] == "PAY-1"
+    assert len(fake_jira.created()) == 1 and len(fake_jira.creates()) == 1
+
+
 async def test_a_refused_ticket_fails_once_naming_the_field(
     fake_jira: FakeJira,
     tracker: JiraTracker,
