@@ -81,37 +81,53 @@ class Auditor(Protocol):
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """An action the engineer can take: its key, what it does, and whether it writes."""
+    """An action the engineer can take: its key, what it does, and whether it writes.
+
+    This one table drives the read-only gate here, and in the UI the key bindings (the
+    panel's or the app's action `id`), the footer (`label`), the help and the palette:
+    adding a key means adding a line here and the panel's (or app's) `action_<id>`."""
 
     id: str
     key: str
     description: str
     writes: bool  # writes anywhere outside the cockpit's own view: refused when read-only
     panel: str = ""  # alerts / incident / pods / queues, "" for anywhere
+    label: str = ""  # the footer's word for it
+    via: str = ""  # the key lives in a screen this action of the panel opens (help, palette)
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec(
-        "ack", "a", "Acknowledge the selected alert group (a short silence)", True, "alerts"
-    ),
-    ActionSpec("unack", "A", "Remove the acknowledgement (expire the silence)", True, "alerts"),
-    ActionSpec("declare", "i", "Declare an incident (prefilled from the selected alert)", True),
-    ActionSpec("customer_update", "u", "Post a customer update to the status page", True),
-    ActionSpec("escalate", "e", "Escalate to a developer team (page them)", True),
-    ActionSpec("note", "n", "Add a note to the incident timeline", True),
-    ActionSpec("set_status", "s", "Change the incident status / resolve it", True, "incident"),
-    ActionSpec("set_severity", "v", "Change the incident severity", True, "incident"),
-    ActionSpec("set_commander", "c", "Change the incident commander", True, "incident"),
+    # id, key, what it does (help, palette), writes?, panel ("" anywhere), footer label
+    ActionSpec("ack", "a", "Acknowledge the selected alert group (a short silence)", True,
+               "alerts", "Ack"),
+    ActionSpec("unack", "A", "Remove the acknowledgement (expire the silence)", True,
+               "alerts", "Unack"),
+    ActionSpec("declare", "i", "Declare an incident (prefilled from the selected alert)", True,
+               "", "Declare"),
+    ActionSpec("note", "n", "Add a note to the incident timeline", True, "", "Note"),
+    ActionSpec("customer_update", "u", "Post a customer update to the status page", True,
+               "", "Update"),
+    ActionSpec("escalate", "e", "Escalate to a developer team (page them)", True,
+               "", "Escalate"),
+    ActionSpec("set_status", "s", "Change the incident status / resolve it", True,
+               "incident", "Status"),
+    ActionSpec("set_severity", "v", "Change the incident severity", True,
+               "incident", "Severity"),
+    ActionSpec("set_commander", "c", "Change the incident commander", True,
+               "incident", "Commander"),
+    # no label yet: bound but not in the footer until the incident panel has action_<id>
     ActionSpec("set_owner", "o", "Change the incident's team and service", True, "incident"),
-    ActionSpec(
-        "close_incident", "x", "Close the resolved incident (off the panel)", True, "incident"
-    ),
-    ActionSpec("postmortem", "P", "Write the post-mortem draft to a file", False, "incident"),
-    ActionSpec("restart", "r", "Restart the selected pod", True, "pods"),
-    ActionSpec("logs", "l", "Show the selected pod's logs", False, "pods"),
-    ActionSpec("messages", "m", "Show the messages at the head of the queue", False, "queues"),
-    ActionSpec("quarantine", "d", "Quarantine the selected message", True, "queues"),
-)
+    ActionSpec("close_incident", "x", "Close the resolved incident (off the panel)", True,
+               "incident"),
+    ActionSpec("postmortem", "P", "Write the post-mortem draft to a file", False,
+               "incident", "Post-mortem"),
+    ActionSpec("restart", "r", "Restart the selected pod", True, "pods", "Restart"),
+    ActionSpec("logs", "l", "Show the selected pod's logs", False, "pods", "Logs"),
+    ActionSpec("messages", "m", "Show the messages at the head of the queue", False,
+               "queues", "Messages"),
+    ActionSpec("quarantine", "d", "Quarantine the selected message", True,
+               "queues", "Quarantine message", via="messages"),
+)  # fmt: skip
 WRITE_ACTIONS = frozenset(a.id for a in ACTIONS if a.writes)
 
 

@@ -33,10 +33,11 @@ for _ in $(seq 1 60); do
 done
 curl -fsS -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null && echo "management API up on :15672"
 
-log "ruff, mypy"
+log "ruff, mypy, import rules (lint-imports: contracts in pyproject.toml)"
 .venv/bin/ruff check cockpit tests
 .venv/bin/ruff format --check cockpit tests
 .venv/bin/mypy cockpit
+.venv/bin/lint-imports
 
 log "pytest"
 set +e

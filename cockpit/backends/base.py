@@ -131,6 +131,20 @@ class Cluster(Protocol):
 
 
 @runtime_checkable
+class Switchable(Protocol):
+    """A cluster that can be pointed elsewhere at run time (kubeconfig contexts): an
+    optional capability, checked with isinstance(cluster, Switchable)."""
+
+    def contexts(self) -> list[str]:
+        """The contexts the engineer may pick (blocking: reads the kubeconfig)."""
+        ...
+
+    async def switch(self, context: str | None, namespaces: tuple[str, ...] | None = None) -> None:
+        """Watch that context's namespaces (None: all) from now on; a running watch ends."""
+        ...
+
+
+@runtime_checkable
 class Broker(Protocol):
     name: str
 

@@ -1,76 +1,56 @@
 """The cockpit screen: a header with every source's health, four panels, a footer.
 
-Data flows one way: a feed per source (a poll loop that arms the next poll only after
-the last one finished, or a watch) writes LiveState and asks its panel to re-sync;
-panels re-render by keyed diff. Every change the engineer makes is a "flow" here:
-gather input, confirm, then call the one action layer (cockpit.actions).
+Data flows one way: the feeds (feeds.py) write LiveState and ask a panel to re-sync;
+panels re-render by keyed diff. Every change the engineer makes is a flow, one module per
+feature under flows/, started through `start()`: gather input, confirm, then call the
+one action layer (cockpit.actions). Panels and flows see this App only as a `Cockpit`
+(context.py); this module holds the app-wide things: layout, bindings, the tick, the
+header, the palette and starting flows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
-import sys
-from collections.abc import Callable, Iterable
-from datetime import timedelta
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, ParamSpec
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.worker import Worker
 
 from cockpit.actions import ACTIONS, Actions
-from cockpit.backends.base import BackendError
-from cockpit.domain import (
-    ActionResult,
-    AlertGroup,
-    IncidentStatus,
-    PodHealth,
-    QueueDepth,
-    QueueMessage,
-    RestartMode,
-    Severity,
-    TimelineEvent,
-)
-from cockpit.incident.alert_history import AlertRecorder
-from cockpit.live import Freshness, LiveState, short_duration
+from cockpit.backends.base import Switchable
+from cockpit.domain import ActionResult, AlertGroup, TimelineEvent
+from cockpit.live import Freshness, LiveState
 from cockpit.runtime import HINTS, Runtime
+from cockpit.ui.context import Cockpit, Flow
+from cockpit.ui.details import help_text
+from cockpit.ui.feeds import Feeds
+from cockpit.ui.flows import incident, pods
 from cockpit.ui.footer import KeyFooter
+from cockpit.ui.keys import app_bindings, help_rows, spec
+from cockpit.ui.palette import Palette
 from cockpit.ui.panels.alerts import AlertsPanel
-from cockpit.ui.panels.base import Palette, Panel
+from cockpit.ui.panels.base import Panel
 from cockpit.ui.panels.incident import IncidentPanel
 from cockpit.ui.panels.pods import PodsPanel
 from cockpit.ui.panels.queues import QueuesPanel
-from cockpit.ui.screens.forms import Field, confirm, form
-from cockpit.ui.screens.views import DetailScreen, LogsScreen, MessagesScreen, PickScreen
+from cockpit.ui.screens.views import DetailScreen
 from cockpit.ui.text import clean
 from cockpit.ui.theming import choose_theme, load_themes, terminal_colors
 
-log = logging.getLogger(__name__)
-
+P = ParamSpec("P")
 WIDE = 160  # at and above this width the four panels stand side by side
-MAX_BACKOFF = 60.0
-
-DEFAULT_TEMPLATES = {
-    "investigating": "We are investigating reports of problems with {title}. "
-    "We will post an update within 30 minutes.",
-    "identified": "We have identified the cause of the problems with {title} and are "
-    "working on a fix.",
-    "monitoring": "A fix has been applied and we are monitoring the results.",
-    "resolved": "This incident has been resolved. {title} is operating normally.",
-}
 
 
 class StatusBar(Static):
@@ -107,18 +87,27 @@ class CockpitCommands(Provider):
     def commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         app = self.cockpit
         items: list[tuple[str, Callable[[], Any], str]] = []
-        for spec in ACTIONS:
-            if not app.actions.allowed(spec.id):
+        for action in ACTIONS:
+            if not app.actions.allowed(action.id):
                 continue
-            items.append((spec.description, partial(app.run_palette_action, spec.id), spec.key))
-        items.append(("Open a past incident (read-only)", app.past_incidents_flow, ""))
+            items.append(
+                (action.description, partial(app.run_palette_action, action.id), action.key)
+            )
+        items.append(
+            ("Open a past incident (read-only)", partial(app.start, incident.past_incidents), "")
+        )
         items.append(("Zoom the focused panel / back", app.action_zoom, "z"))
         items.append(("Help: every key", app.action_help, "?"))
         for name in sorted(app.available_themes):
             items.append((f"Theme: {name}", partial(setattr, app, "theme", name), ""))
-        contexts = getattr(app.runtime.cluster, "contexts", None)
-        if callable(contexts):
-            items.append(("Kubernetes: switch context / namespaces", app.kube_switch_flow, ""))
+        if isinstance(app.runtime.cluster, Switchable):
+            items.append(
+                (
+                    "Kubernetes: switch context / namespaces",
+                    partial(app.start, pods.switch_context),
+                    "",
+                )
+            )
         return items
 
     async def discover(self) -> Hits:
@@ -142,21 +131,7 @@ class CockpitApp(App[None]):
     #panels { grid-size: 2 2; grid-gutter: 0; height: 1fr; }
     #panels.-wide { grid-size: 4 1; }
     """
-    BINDINGS = [
-        Binding("1", "focus_panel('alerts')", "Alerts", show=False),
-        Binding("2", "focus_panel('incident')", "Incident", show=False),
-        Binding("3", "focus_panel('pods')", "Pods", show=False),
-        Binding("4", "focus_panel('queues')", "Queues", show=False),
-        Binding("/", "filter", "Filter"),
-        Binding("i", "declare", "Declare"),
-        Binding("n", "note", "Note"),
-        Binding("u", "customer_update", "Update"),
-        Binding("e", "escalate", "Escalate"),
-        Binding("z", "zoom", "Zoom", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("ctrl+p", "command_palette", "Palette", show=False),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS = app_bindings()
 
     def __init__(
         self,
@@ -187,18 +162,14 @@ class CockpitApp(App[None]):
             read_only=runtime.read_only,
         )
         self.actions.listeners.append(self._on_timeline_event)
-        self.alert_recorder = AlertRecorder(runtime.store)
         self.palette = Palette()
         self.trends = _make_trends(runtime)
         self.queue_thresholds = (
             runtime.config.rabbitmq.thresholds if runtime.config.rabbitmq else ()
         )
-        self.outbox_status = ""
-        self.outbox_sender: Any = None
-        self._poll_now: dict[str, asyncio.Event] = {}
-        self._stop_outbox = asyncio.Event()
+        self.feeds = Feeds(self)
         self._dirty: set[str] = set()
-        self._seen_critical: set[str] | None = None
+        self._flows: dict[object, Worker[None]] = {}  # flow -> its worker while it runs
         self.startup_messages: list[str] = list(runtime.warnings)
         for name, backend in (
             ("alerts", runtime.alerts),
@@ -252,14 +223,7 @@ class CockpitApp(App[None]):
         self.refresh_all()
         self.render_status()
         self.set_interval(1.0, self.tick)
-        if self.runtime.alerts is not None:
-            self.poll_loop("alerts", self._load_alerts, self.runtime.alerts_interval)
-        if self.runtime.broker is not None:
-            self.poll_loop("queues", self._load_queues, self.runtime.queues_interval)
-        if self.runtime.cluster is not None:
-            self.pod_watch()
-        if self.runtime.outbox is not None:
-            self.outbox_loop()
+        self.feeds.start()
 
     def on_resize(self, event: events.Resize) -> None:
         # the event's size: this handler runs before App._on_resize updates self.size
@@ -300,13 +264,8 @@ class CockpitApp(App[None]):
 
     def tick(self) -> None:
         """Once a second: ages in the header, timers on the incident, ages in rows."""
-        fresh = self.live.freshness.get("pods")
-        if fresh is not None and getattr(self, "_watch_connected", False):
-            fresh.mark_ok(self.clock.now())
+        self.feeds.tick()
         self.render_status()
-        if self.outbox_sender is not None:
-            with contextlib.suppress(Exception):
-                self.outbox_status = self.outbox_sender.describe(self.clock.now())
         # only the panels whose text moves with time by now: a refresh that changes nothing
         # still diffs every row, and a key pressed meanwhile waits behind it
         now = self.clock.now()
@@ -357,123 +316,18 @@ class CockpitApp(App[None]):
 
     # ----------------------------------------------------------------- feeds
 
-    @work(group="feeds", exit_on_error=False)
-    async def poll_loop(self, name: str, load: Callable[[], Any], interval: timedelta) -> None:
-        """Poll one source; the next poll is armed only after the last one finished."""
-        backoff = interval.total_seconds()
-        event = self._poll_now.setdefault(name, asyncio.Event())
-        fresh = self.live.freshness[name]
-        while True:
-            try:
-                await load()
-                fresh.mark_ok(self.clock.now())
-                wait = interval.total_seconds()
-                backoff = wait
-            except BackendError as exc:
-                fresh.mark_error(str(exc))
-                backoff = min(max(backoff, 1.0) * 2, MAX_BACKOFF)
-                wait = backoff
-            except Exception as exc:  # never let a bug kill the feed or reach the screen
-                log.exception("%s feed failed", name)
-                fresh.mark_error(f"internal error: {type(exc).__name__}")
-                backoff = min(max(backoff, 1.0) * 2, MAX_BACKOFF)
-                wait = backoff
-            self.render_status()
-            self.mark_dirty(name)
-            event.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout=wait)
+    @property
+    def outbox_status(self) -> str:
+        return self.feeds.outbox_status
 
-    def poll_now(self, name: str) -> None:
-        event = self._poll_now.get(name)
-        if event is not None:
-            event.set()
-
-    async def _load_alerts(self) -> None:
-        assert self.runtime.alerts is not None
-        groups = await self.runtime.alerts.groups()
-        self.live.groups = groups
-        # the alert history Alertmanager does not keep (post-mortem and shift report);
-        # a store that cannot write must not make the alerts look stale
-        try:
-            await asyncio.to_thread(self.alert_recorder.observe, groups, self.clock.now())
-        except Exception:
-            log.exception("recording the alert history failed")
-        self._bell_on_new_critical(groups)
-
-    async def _load_queues(self) -> None:
-        assert self.runtime.broker is not None
-        queues = await self.runtime.broker.queues()
-        self.live.queues = queues
-        self.trends.observe(queues, self.clock.now())
-
-    @work(group="feeds", exit_on_error=False)
-    async def pod_watch(self) -> None:
-        """List + watch; reconnect with backoff; the panel keeps its rows meanwhile."""
-        cluster = self.runtime.cluster
-        assert cluster is not None
-        fresh = self.live.freshness["pods"]
-        backoff = 1.0
-        while True:
-            try:
-                async for event in cluster.watch():
-                    self.live.apply_pod_event(event)
-                    connected = getattr(self, "_watch_connected", False)
-                    self._watch_connected = True
-                    fresh.mark_ok(self.clock.now())
-                    backoff = 1.0
-                    self.mark_dirty("pods")
-                    if not connected:
-                        self.render_status()  # "pods ok" now, not at the next tick
-                raise BackendError("watch ended")
-            except BackendError as exc:
-                fresh.mark_error(str(exc))
-            except Exception as exc:
-                log.exception("pod watch failed")
-                fresh.mark_error(f"internal error: {type(exc).__name__}")
-            self._watch_connected = False
-            self.render_status()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF)
-
-    @work(group="feeds", exit_on_error=False)
-    async def outbox_loop(self) -> None:
-        """Send what the outbox holds: retried with backoff, never twice (incident/outbox.py)."""
-        from cockpit.incident.outbox import OutboxSender
-
-        self.outbox_sender = OutboxSender(
-            self.runtime.outbox,
-            statuspage=self.runtime.statuspage,
-            pager=self.runtime.pager,
-            clock=self.clock,
-            on_result=self._on_outbox_result,
-        )
-        await self.outbox_sender.run(self._stop_outbox)
-
-    def _on_outbox_result(self, item: Any, result: ActionResult) -> None:
-        self.outbox_status = self.outbox_sender.describe(self.clock.now())
-        if item.state not in {"sent", "failed_permanent"}:
-            return  # a retry: the header says when; the timeline gets the final outcome
-        target = str(item.payload.get("team") or item.incident_id)
-        self.actions.outbox_result(item.kind, item.incident_id, target, result)
-        self.notify(clean(result.message), severity="information" if result.ok else "error")
+    def poll_now(self, source: str) -> None:
+        self.feeds.poll_now(source)
 
     def wake_outbox(self) -> None:
-        if self.outbox_sender is not None:
-            self.outbox_sender.wake()
+        self.feeds.wake_outbox()
 
-    def _bell_on_new_critical(self, groups: Iterable[AlertGroup]) -> None:
-        critical = {g.key for g in groups if g.severity_rank == 0 and g.firing and not g.acked}
-        if self._seen_critical is not None:
-            new = critical - self._seen_critical
-            if new and self.config.ui.bell:
-                self.bell()
-                if self.config.ui.desktop_notify:
-                    names = ", ".join(sorted({g.name for g in groups if g.key in new}))
-                    _desktop_notify(f"cockpit: critical alert {names}")
-        self._seen_critical = (
-            critical if self._seen_critical is None else self._seen_critical | critical
-        )
+    def rewatch_pods(self) -> None:
+        self.feeds.rewatch_pods()
 
     def _on_timeline_event(self, event: TimelineEvent) -> None:
         self.mark_dirty("incident")
@@ -505,42 +359,43 @@ class CockpitApp(App[None]):
             self.screen.maximize(panel, container=False)
 
     def action_help(self) -> None:
-        self.push_screen(DetailScreen("Keys", help_text(self.actions)))
+        self.push_screen(
+            DetailScreen(
+                "Keys", help_text(help_rows(self.actions.allowed), read_only=self.actions.read_only)
+            )
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        ids = {
-            "declare": "declare",
-            "note": "note",
-            "customer_update": "customer_update",
-            "escalate": "escalate",
-        }
-        if action in ids:
-            if not self.actions.allowed(ids[action]):
-                return False
-            if action == "customer_update":
-                return self.actions.current_incident() is not None
+        if not self.actions.allowed(action):
+            return False
+        if action == "customer_update":
+            return self.actions.current_incident() is not None
         return True
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
 
     def run_palette_action(self, action_id: str) -> None:
-        """The palette runs an action on the panel it belongs to."""
-        spec = next(s for s in ACTIONS if s.id == action_id)
-        if spec.panel:
-            panel = self.panel(spec.panel)
+        """The palette runs an action on the panel it belongs to (or the screen it opens)."""
+        action = spec(action_id)
+        if action.panel:
+            panel = self.panel(action.panel)
             panel.table.focus()
-            name = {
-                "set_status": "status",
-                "set_severity": "severity",
-                "set_commander": "commander",
-                "quarantine": "messages",
-            }.get(spec.id, spec.id)
-            self.call_later(panel.run_action, name)
+            self.call_later(panel.run_action, action.via or action.id)
         else:
             self.call_later(self.run_action, action_id)
 
-    # ----------------------------------------------------------------- flows: alerts
+    # ----------------------------------------------------------------- flows
+
+    def start(self, flow: Flow[P], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run a flow as a worker. One still running (its dialog open, or waiting for its
+        backend) is not started again: a fast `a a` opens one dialog, not two."""
+        running = self._flows.get(flow)
+        if running is not None and not running.is_finished:
+            return
+        self._flows[flow] = self.run_worker(
+            flow(self, *args, **kwargs), name=getattr(flow, "__qualname__", "flow"), group="flows"
+        )
 
     def report(self, result: ActionResult) -> None:
         self.notify(
@@ -549,540 +404,26 @@ class CockpitApp(App[None]):
             timeout=6 if result.ok else 12,
         )
 
-    @work(group="flows")
-    async def ack_flow(self, group: AlertGroup) -> None:
-        if self.runtime.alerts is None:
-            return
-        default = (
-            self.config.alertmanager.ack_duration
-            if self.config.alertmanager
-            else timedelta(hours=1)
-        )
-        matchers = ", ".join(f"{k}={v!r}" for k, v in sorted(group.common_labels.items()))
-        verb = "Extends the existing ack" if group.acked else "Creates a silence"
-        body = Text.assemble(
-            f"{verb} in Alertmanager{' ' + group.cluster if group.cluster else ''} matching ",
-            (clean(matchers), "bold"),
-            f"\nCovers {len(group.alerts)} alert(s) of {clean(group.name)}. "
-            f"createdBy {clean(self.actions.actor)}. Notifications for them stop until it ends.",
-        )
-
-        def preview(values: dict[str, Any]) -> RenderableType:
-            return Text(f"comment: {self.actions.ack_comment(values.get('note', ''))}")
-
-        values = await self.push_screen_wait(
-            confirm(
-                f"Acknowledge {clean(group.name)}?",
-                body,
-                confirm_label="Acknowledge",
-                fields=[
-                    Field("duration", "Duration (e.g. 30m, 1h, 2h)", _fmt_duration(default)),
-                    Field("note", "Note (optional)", ""),
-                ],
-                validate=_validate_duration,
-                preview=preview,
-            )
-        )
-        if values is None:
-            return
-        from cockpit.config import parse_duration
-
-        duration = parse_duration(values["duration"])
-        result = await self.actions.ack(group, duration, values.get("note", ""))
-        self.report(result)
-        self.poll_now("alerts")
-
-    @work(group="flows")
-    async def unack_flow(self, group: AlertGroup) -> None:
-        if group.ack is None:
-            self.notify(f"{clean(group.name)} is not acknowledged")
-            return
-        left = short_duration(group.ack.time_left(self.clock.now()))
-        values = await self.push_screen_wait(
-            confirm(
-                f"Remove the ack of {clean(group.name)}?",
-                Text(
-                    f"Expires silence {clean(group.ack.id)} (by {clean(group.ack.created_by)}, "
-                    f"{left} left). Its alerts notify again."
-                ),
-                confirm_label="Expire silence",
-            )
-        )
-        if values is None:
-            return
-        self.report(await self.actions.unack(group))
-        self.poll_now("alerts")
-
-    def show_alert_detail(self, group: AlertGroup) -> None:
-        self.push_screen(
-            DetailScreen(f"Alert group {clean(group.name)}", alert_detail(group, self.clock.now()))
-        )
-
-    # ----------------------------------------------------------------- flows: incident
-
     def _selected_group(self) -> AlertGroup | None:
         panel = self.panel("alerts")
         return panel.selected_group() if isinstance(panel, AlertsPanel) else None
 
-    @work(group="flows")
-    async def action_declare(self) -> None:
-        existing = self.actions.current_incident()
-        if existing is not None:
-            self.notify(
-                f"{existing.id} is open: resolve it first (s in the incident panel)",
-                severity="warning",
-            )
-            return
-        group = self._selected_group()
-        title = ""
-        severity = Severity.SEV3
-        if group is not None:
-            title = (
-                group.firing[0].summary if group.firing and group.firing[0].summary else group.name
-            )
-            severity = Severity.from_alert_severity(group.severity)
-        values = await self.push_screen_wait(
-            form(
-                "Declare an incident",
-                [
-                    Field("title", "Title", clean(title, 120)),
-                    Field(
-                        "severity",
-                        "Severity",
-                        severity.value,
-                        kind="select",
-                        options=[(s.value, s.value) for s in Severity],
-                    ),
-                    Field("commander", "Incident commander", self.actions.actor),
-                ],
-                body="Opens an incident; the shift log's last hour joins its timeline.",
-                submit_label="Declare",
-                validate=lambda v: "" if v["title"].strip() else "the incident needs a title",
-            )
-        )
-        if values is None:
-            return
-        result = await self.actions.declare(
-            values["title"], Severity(values["severity"]), values.get("commander", "")
-        )
-        self.report(result)
-        self.refresh_all()
+    def action_declare(self) -> None:
+        self.start(incident.declare, self._selected_group())
 
-    @work(group="flows")
-    async def action_note(self) -> None:
-        incident = self.actions.current_incident()
-        where = incident.id if incident else "the shift log"
-        values = await self.push_screen_wait(
-            form(
-                f"Note on {where}",
-                [Field("text", "Note", kind="text")],
-                submit_label="Add note",
-                validate=lambda v: "" if v["text"].strip() else "the note is empty",
-            )
-        )
-        if values is None:
-            return
-        self.report(await self.actions.note(values["text"]))
+    def action_note(self) -> None:
+        self.start(incident.note)
 
-    @work(group="flows")
-    async def status_flow(self) -> None:
-        incident = self.actions.current_incident()
-        if incident is None:
-            return
-        values = await self.push_screen_wait(
-            form(
-                f"Status of {incident.id}",
-                [
-                    Field(
-                        "status",
-                        "Status",
-                        incident.status.next().value,
-                        kind="radio",
-                        options=[(s.value, s.value) for s in IncidentStatus],
-                    )
-                ],
-                body="Resolving closes the incident; customers hear it only through an update (u).",
-                submit_label="Set status",
-            )
-        )
-        if values is None:
-            return
-        self.report(await self.actions.set_status(IncidentStatus(values["status"])))
-        self.refresh_all()
+    def action_customer_update(self) -> None:
+        self.start(incident.customer_update)
 
-    @work(group="flows")
-    async def severity_flow(self) -> None:
-        incident = self.actions.current_incident()
-        if incident is None:
-            return
-        values = await self.push_screen_wait(
-            form(
-                f"Severity of {incident.id}",
-                [
-                    Field(
-                        "severity",
-                        "Severity",
-                        incident.severity.value,
-                        kind="radio",
-                        options=[(s.value, s.value) for s in Severity],
-                    )
-                ],
-                submit_label="Set severity",
-            )
-        )
-        if values is None:
-            return
-        self.report(await self.actions.set_severity(Severity(values["severity"])))
-
-    @work(group="flows")
-    async def commander_flow(self) -> None:
-        incident = self.actions.current_incident()
-        if incident is None:
-            return
-        values = await self.push_screen_wait(
-            form(
-                f"Commander of {incident.id}",
-                [Field("commander", "Incident commander", incident.commander)],
-                submit_label="Set commander",
-            )
-        )
-        if values is None:
-            return
-        self.report(await self.actions.set_commander(values["commander"]))
-
-    @work(group="flows")
-    async def action_customer_update(self) -> None:
-        incident = self.actions.current_incident()
-        if incident is None:
-            self.notify("declare an incident first (i)", severity="warning")
-            return
-        templates = {**DEFAULT_TEMPLATES, **self.config.statuspage.templates}
-        status = incident.status.value
-
-        def template(for_status: str) -> str:
-            return templates.get(for_status, "").format(title=incident.title)
-
-        components = ", ".join(incident.components or self.config.statuspage.components)
-
-        def preview(values: dict[str, Any]) -> RenderableType:
-            return customer_preview(
-                incident.title,
-                values.get("status", status),
-                values.get("body", ""),
-                values.get("components", ""),
-                self.clock.now(),
-            )
-
-        values = await self.push_screen_wait(
-            form(
-                f"Customer update for {incident.id}",
-                [
-                    Field(
-                        "status",
-                        "Status customers see",
-                        status,
-                        kind="select",
-                        options=[(s.value, s.value) for s in IncidentStatus],
-                    ),
-                    Field("body", "Message", template(status), kind="text"),
-                    Field("components", "Affected components (comma separated)", components),
-                ],
-                submit_label="Review",
-                preview=preview,
-                validate=lambda v: "" if v["body"].strip() else "the message is empty",
-            )
-        )
-        if values is None:
-            return
-        comps = tuple(c.strip() for c in values["components"].split(",") if c.strip())
-        update = self.actions.customer_update_for(
-            IncidentStatus(values["status"]), values["body"], comps
-        )
-        if update is None:
-            return
-        where = self.runtime.statuspage.name if self.runtime.statuspage else "status page"
-        kind = self.config.statuspage.kind
-        target = (
-            f"Statuspage page {self.config.statuspage.page_id}"
-            if kind == "statuspage"
-            else f"the static status page ({where})"
-        )
-        sure = await self.push_screen_wait(
-            confirm(
-                f"Post this update to {target}?",
-                Group(
-                    Text("Customers will see exactly this:\n"),
-                    customer_preview(
-                        update.title,
-                        update.status.value,
-                        update.body,
-                        ", ".join(update.components),
-                        self.clock.now(),
-                    ),
-                ),
-                confirm_label="Post update",
-            )
-        )
-        if sure is None:
-            return
-        self.report(await self.actions.customer_update(update))
-        self.wake_outbox()
-        self.refresh_all()
-
-    @work(group="flows")
-    async def action_escalate(self) -> None:
-        if self.runtime.pager is None:
-            self.notify("no pager configured: add [pager] or [alertmanager]", severity="warning")
-            return
-        group = self._selected_group()
-        team = group.team if group else ""
-        incident = self.actions.current_incident()
-        summary = incident.title if incident else (group.name if group else "")
-        pager_name = self.config.pager.kind if self.config.pager else self.runtime.pager.name
-
-        def preview(values: dict[str, Any]) -> RenderableType:
-            esc = self.actions.escalation_for(values.get("team", ""), values.get("summary", ""))
-            return escalation_preview(esc, pager_name)
-
-        values = await self.push_screen_wait(
-            confirm(
-                "Escalate to a developer team?",
-                Text(
-                    f"Pages the team through {pager_name}. Pressing it again for the same "
-                    "incident and team does not page twice."
-                ),
-                confirm_label="Page team",
-                fields=[
-                    Field("team", "Team", team),
-                    Field("summary", "Summary", clean(summary, 200)),
-                ],
-                preview=preview,
-                validate=lambda v: "" if v["team"].strip() else "name the team to page",
-            )
-        )
-        if values is None:
-            return
-        escalation = self.actions.escalation_for(values["team"], values["summary"])
-        self.report(await self.actions.escalate(escalation))
-        self.wake_outbox()
-
-    @work(group="flows")
-    async def postmortem_flow(self) -> None:
-        incident = self.actions.current_incident() or next(
-            iter(self.actions.store.incidents(1)), None
-        )
-        if incident is None:
-            return
-        try:
-            from cockpit.incident.postmortem import write_postmortem
-
-            path = await asyncio.to_thread(
-                write_postmortem,
-                self.actions.store,
-                incident.id,
-                self.runtime.postmortem_dir,
-                self.clock.now(),
-            )
-        except Exception as exc:
-            self.notify(f"could not write the post-mortem: {clean(exc)}", severity="error")
-            return
-        self.notify(f"post-mortem draft written to {clean(path)}")
-
-    @work(group="flows")
-    async def past_incidents_flow(self) -> None:
-        incidents = self.actions.store.incidents(50)
-        if not incidents:
-            self.notify("no incident recorded yet")
-            return
-        chosen = await self.push_screen_wait(
-            PickScreen(
-                "Open a past incident (read-only)",
-                [
-                    (
-                        f"{i.id} {i.severity.value} {i.status.value} "
-                        f"{i.started_at:%Y-%m-%d %H:%M} {i.title}",
-                        i.id,
-                    )
-                    for i in incidents
-                ],
-            )
-        )
-        if chosen:
-            incident = self.actions.store.get_incident(chosen)
-            if incident is not None:
-                events = self.actions.store.timeline(incident.id, limit=1000)
-                self.push_screen(
-                    DetailScreen(f"{incident.id} (read-only)", incident_record(incident, events))
-                )
-
-    def show_event_detail(self, event: TimelineEvent) -> None:
-        self.push_screen(DetailScreen(f"Timeline event {event.id}", event_detail(event)))
-
-    # ----------------------------------------------------------------- flows: pods
-
-    @work(group="flows")
-    async def restart_flow(self, pod: PodHealth) -> None:
-        cluster = self.runtime.cluster
-        if cluster is None:
-            return
-        try:
-            plan = await cluster.plan_restart(pod)
-        except BackendError as exc:
-            self.notify(f"cannot restart {clean(pod.key)}: {clean(exc)}", severity="error")
-            return
-        if plan.refusal:
-            self.notify(clean(plan.refusal), severity="error", timeout=12)
-            return
-        options = []
-        for mode in plan.modes:
-            if mode is RestartMode.DELETE_POD:
-                label = (
-                    f"Delete only pod {pod.name}; "
-                    f"its {plan.workload_kind or pod.owner_kind} recreates it"
-                    if plan.workload_kind or pod.owner_kind
-                    else f"Delete pod {pod.name} (nothing recreates it)"
-                )
-            else:
-                label = (
-                    f"Rollout restart {plan.workload_kind} {plan.workload_name}: "
-                    "replaces every pod, one by one"
-                )
-            options.append((clean(label), mode.value))
-        body = Text(
-            f"Pod {clean(pod.key)}: {clean(pod.status)}, {pod.restarts} restarts, "
-            f"on {clean(pod.node) or '?'}."
-        )
-        if plan.warning:
-            body.append(f"\nWARNING: {clean(plan.warning)}", style="bold red")
-        values = await self.push_screen_wait(
-            confirm(
-                f"Restart {clean(pod.key)}?",
-                body,
-                confirm_label="Restart",
-                fields=[
-                    Field("mode", "What to do", plan.modes[0].value, kind="radio", options=options)
-                ],
-            )
-        )
-        if values is None:
-            return
-        result = await self.actions.restart(pod, RestartMode(values["mode"]))
-        self.report(result)
-
-    def show_logs(self, pod: PodHealth) -> None:
-        container = pod.containers[0] if pod.containers else ""
-        tail = self.config.kubernetes.log_lines if self.config.kubernetes else 200
-        self.push_screen(LogsScreen(pod, container, tail))
-
-    @work(group="flows")
-    async def show_pod_detail(self, pod: PodHealth) -> None:
-        cluster = self.runtime.cluster
-        if cluster is None:
-            return
-        try:
-            detail = await cluster.detail(pod)
-        except BackendError as exc:
-            self.notify(f"{clean(pod.key)}: {clean(exc)}", severity="error")
-            return
-        self.push_screen(
-            DetailScreen(f"Pod {clean(pod.key)}", pod_detail(detail, self.clock.now()))
-        )
-
-    async def kube_switch_flow(self) -> None:
-        self._kube_switch()
-
-    @work(group="flows")
-    async def _kube_switch(self) -> None:
-        cluster: Any = self.runtime.cluster
-        try:
-            contexts = await asyncio.to_thread(cluster.contexts)
-        except Exception as exc:
-            self.notify(f"cannot list contexts: {clean(exc)}", severity="error")
-            return
-        chosen = await self.push_screen_wait(
-            PickScreen("Kubernetes context", [(c, c) for c in contexts])
-        )
-        if chosen is None:
-            return
-        values = await self.push_screen_wait(
-            form(
-                f"Namespaces in {chosen}",
-                [Field("namespaces", "Namespaces (comma separated, empty: all)", "")],
-                submit_label="Switch",
-            )
-        )
-        if values is None:
-            return
-        namespaces = tuple(n.strip() for n in values["namespaces"].split(",") if n.strip())
-        try:
-            await cluster.switch(chosen, namespaces)
-        except Exception as exc:
-            self.notify(f"cannot switch: {clean(exc)}", severity="error")
-            return
-        self.live.pods.clear()
-        self.workers.cancel_group(self, "pods")
-        self.pod_watch()
-        self.notify(f"watching {clean(chosen)} {', '.join(namespaces) or 'all namespaces'}")
-
-    # ----------------------------------------------------------------- flows: queues
-
-    def show_messages(self, queue: QueueDepth) -> None:
-        count = self.config.rabbitmq.peek_count if self.config.rabbitmq else 10
-        self.push_screen(MessagesScreen(queue, count))
-
-    @work(group="flows")
-    async def quarantine_flow(
-        self, queue: QueueDepth, message: QueueMessage, after: Callable[[], Any] | None = None
-    ) -> None:
-        dlx = queue.dead_letter_exchange
-        target = f"dead-letter exchange {dlx!r}" if dlx else f"queue {queue.name}.quarantine"
-        body = Text.assemble(
-            "Removes ONE message from ",
-            (clean(queue.key), "bold"),
-            f": message {clean(message.identity)} at position {message.position}.\n"
-            f"First a copy goes to the {clean(target)} (with publisher confirms) and to a JSON "
-            "file in the quarantine folder; only then is the original acknowledged. Every other "
-            "message stays, in order. Nothing is removed if the copy fails.",
-        )
-        values = await self.push_screen_wait(
-            confirm(
-                f"Quarantine a message from {clean(queue.name)}?", body, confirm_label="Quarantine"
-            )
-        )
-        if values is None:
-            return
-        self.notify(f"quarantining {clean(message.identity)}…", timeout=3)
-        result = await self.actions.quarantine(queue, message)
-        self.report(result)
-        self.poll_now("queues")
-        if after is not None:
-            after()
+    def action_escalate(self) -> None:
+        self.start(incident.escalate, self._selected_group())
 
 
-# ----------------------------------------------------------------- renderers
-
-
-def _fmt_duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}m"
-    return f"{seconds}s"
-
-
-def _validate_duration(values: dict[str, Any]) -> str:
-    from cockpit.config import ConfigError, parse_duration
-
-    try:
-        duration = parse_duration(values.get("duration", ""))
-    except ConfigError:
-        return "duration: write it like 30m, 1h or 2h"
-    if duration <= timedelta(0):
-        return "duration must be positive"
-    if duration > timedelta(days=7):
-        return "an ack longer than 7 days is a silence: use Alertmanager for that"
-    return ""
+def _is_a_cockpit(app: CockpitApp) -> Cockpit:
+    """Never called: mypy checks here that the App satisfies the Cockpit protocol."""
+    return app
 
 
 def _user_theme_dir() -> Any:
@@ -1095,220 +436,3 @@ def _make_trends(runtime: Runtime) -> Any:
     from cockpit.queue_trends import QueueTrends
 
     return QueueTrends(clock=runtime.clock)
-
-
-def _desktop_notify(message: str) -> None:
-    """OSC 9 (iTerm2, kitty, WezTerm) and OSC 777 (rxvt, foot): ignored where unsupported."""
-    safe = clean(message, 120).replace("\x07", "")
-    with contextlib.suppress(Exception):
-        sys.__stdout__.write(f"\x1b]9;{safe}\x07\x1b]777;notify;cockpit;{safe}\x07")  # type: ignore[union-attr]
-        sys.__stdout__.flush()  # type: ignore[union-attr]
-
-
-def kv_table(rows: Iterable[tuple[str, Any]]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column()
-    for key, value in rows:
-        table.add_row(clean(key), value if isinstance(value, Text) else Text(clean(value)))
-    return table
-
-
-def link(url: str) -> Text:
-    safe = clean(url)
-    if url.startswith(("http://", "https://")):
-        return Text(safe, style=f"underline link {safe}")
-    return Text(safe)
-
-
-def alert_detail(group: AlertGroup, now: Any) -> RenderableType:
-    parts: list[RenderableType] = []
-    parts.append(
-        kv_table(
-            [
-                ("group", ", ".join(f"{k}={v}" for k, v in group.labels.items())),
-                ("receiver", group.receiver),
-                ("cluster", group.cluster or "-"),
-            ]
-        )
-    )
-    if group.ack is not None:
-        parts.append(
-            Text(
-                clean(
-                    f"\nACKNOWLEDGED by {group.ack.created_by}: {group.ack.comment} "
-                    f"(silence {group.ack.id}, {short_duration(group.ack.time_left(now))} left)"
-                ),
-                style="bold green",
-            )
-        )
-    for alert in group.alerts:
-        parts.append(Text(f"\n{clean(alert.name)}  [{alert.state.value}]", style="bold"))
-        rows: list[tuple[str, Any]] = []
-        if alert.summary:
-            rows.append(("summary", alert.annotations.get("summary", "")))
-        if alert.annotations.get("description"):
-            rows.append(("description", alert.annotations["description"]))
-        if alert.starts_at:
-            rows.append(
-                (
-                    "firing for",
-                    f"{short_duration(now - alert.starts_at)} "
-                    f"(since {alert.starts_at:%Y-%m-%d %H:%M} UTC)",
-                )
-            )
-        if alert.annotations.get("runbook_url"):
-            rows.append(("runbook", link(alert.annotations["runbook_url"])))
-        if alert.generator_url:
-            rows.append(("source", link(alert.generator_url)))
-        rows.append(("silenced by", ", ".join(alert.silenced_by) or "-"))
-        rows.append(("inhibited by", ", ".join(alert.inhibited_by) or "-"))
-        rows.extend((f"label {k}", v) for k, v in sorted(alert.labels.items()))
-        rows.extend(
-            (f"annotation {k}", v)
-            for k, v in sorted(alert.annotations.items())
-            if k not in {"summary", "description", "runbook_url"}
-        )
-        parts.append(kv_table(rows))
-    return Group(*parts)
-
-
-def pod_detail(detail: Any, now: Any) -> RenderableType:
-    pod = detail.pod
-    parts: list[RenderableType] = [
-        kv_table(
-            [
-                ("status", pod.status),
-                ("ready", pod.ready),
-                ("restarts", str(pod.restarts)),
-                ("owner", f"{pod.owner_kind} {pod.owner_name}" if pod.owner_kind else "none"),
-                ("node", pod.node or "-"),
-                ("age", short_duration(pod.age(now)) if pod.created_at else "-"),
-            ]
-        )
-    ]
-    for container in detail.containers:
-        parts.append(
-            Text(
-                f"\n{'init ' if container.init else ''}container {clean(container.name)}",
-                style="bold",
-            )
-        )
-        rows = [
-            ("image", container.image),
-            ("state", container.state),
-            ("ready", str(container.ready)),
-            ("restarts", str(container.restarts)),
-        ]
-        if container.last_termination_reason:
-            rows.append(
-                (
-                    "last termination",
-                    f"{container.last_termination_reason} (exit code {container.last_exit_code})",
-                )
-            )
-        parts.append(kv_table(rows))
-    parts.append(Text("\nrecent events", style="bold"))
-    parts.append(Text(clean("\n".join(detail.events) or "(none)").replace("\\x0a", "\n")))
-    return Group(*parts)
-
-
-def event_detail(event: TimelineEvent) -> RenderableType:
-    import json
-
-    rows: list[tuple[str, Any]] = [
-        ("at", f"{event.at:%Y-%m-%d %H:%M:%S} UTC"),
-        ("kind", event.kind.value),
-        ("source", event.source),
-        ("who", event.actor),
-        ("incident", event.incident_id or "shift log"),
-        ("summary", event.summary),
-    ]
-    details = json.dumps(dict(event.details), indent=2, default=str, sort_keys=True)
-    return Group(
-        kv_table(rows),
-        Text("\ndetails and evidence", style="bold"),
-        Text(clean(details).replace("\\x0a", "\n")),
-    )
-
-
-def incident_record(incident: Any, events: list[TimelineEvent]) -> RenderableType:
-    rows = [
-        ("title", incident.title),
-        ("severity", incident.severity.value),
-        ("status", incident.status.value),
-        ("commander", incident.commander),
-        ("started", f"{incident.started_at:%Y-%m-%d %H:%M} UTC"),
-        ("resolved", f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC" if incident.resolved_at else "-"),
-    ]
-    timeline = Table(show_header=True, header_style="bold", box=None)
-    timeline.add_column("TIME", no_wrap=True)
-    timeline.add_column("WHO", no_wrap=True)
-    timeline.add_column("EVENT")
-    for event in events:
-        timeline.add_row(
-            f"{event.at:%H:%M:%S}", Text(clean(event.actor)), Text(clean(event.summary))
-        )
-    return Group(kv_table(rows), Text(""), timeline)
-
-
-def customer_preview(
-    title: str, status: str, body: str, components: str, now: Any
-) -> RenderableType:
-    text = Text()
-    text.append(clean(title), style="bold")
-    text.append(f"\n{status.capitalize()}", style="bold")
-    text.append(f" - {clean(body.strip())}".replace("\\x0a", "\n"))
-    text.append(f"\nPosted {now:%b %d, %H:%M} UTC", style="dim")
-    if components.strip():
-        text.append(f"\nThis incident affects: {clean(components)}", style="dim")
-    return text
-
-
-def escalation_preview(escalation: Any, pager: str) -> RenderableType:
-    rows = [
-        ("pager", pager),
-        ("team", escalation.team or "(none)"),
-        ("incident", escalation.incident_id),
-        ("severity", escalation.severity),
-        ("summary", escalation.summary),
-        ("latest note", escalation.latest_note or "-"),
-        ("escalated by", escalation.escalated_by),
-    ]
-    return kv_table(rows)
-
-
-def help_text(actions: Actions) -> RenderableType:
-    nav = [
-        ("tab / shift+tab", "move between panels"),
-        ("1 2 3 4", "alerts, incident, pods, queues"),
-        ("/", "filter the focused panel (escape clears)"),
-        ("enter", "details of the selected row"),
-        ("z", "zoom the focused panel (again: back)"),
-        ("ctrl+p", "command palette: every action"),
-        ("?", "this help"),
-        ("q", "quit"),
-    ]
-    table = Table(show_header=True, header_style="bold", box=None)
-    table.add_column("KEY", no_wrap=True)
-    table.add_column("WHERE", no_wrap=True)
-    table.add_column("WHAT")
-    for key, what in nav:
-        table.add_row(key, "anywhere", what)
-    for spec in ACTIONS:
-        if actions.allowed(spec.id):
-            where = spec.panel or "anywhere"
-            if spec.id == "quarantine":
-                where = "messages (m)"
-            table.add_row(spec.key, where, spec.description)
-    footer = Text(
-        "\nIn a confirmation: y confirms, n or escape cancels; Cancel is focused.\n"
-        "In a form: ctrl+s submits from any field, escape cancels.\n"
-        "In logs: p previous container, f follow, c container.",
-        style="dim",
-    )
-    if actions.read_only:
-        footer.append(
-            "\nREAD-ONLY: actions that change anything are disabled.", style="bold yellow"
-        )
-    return Group(table, footer)

@@ -189,10 +189,15 @@ async def select(pilot: Pilot[Any], app: CockpitApp, name: str) -> PodHealth:
 
 
 async def open_restart(pilot: Pilot[Any], app: CockpitApp) -> FormScreen:
+    """r, then wait until the confirmation is drawn (pushed is not yet painted)."""
     await pilot.press("r")
     return await until(
         pilot,
-        lambda: app.screen if isinstance(app.screen, FormScreen) else None,
+        lambda: (
+            app.screen
+            if isinstance(app.screen, FormScreen) and "What to do" in screen_text(app)
+            else None
+        ),
         "the restart confirmation",
     )
 

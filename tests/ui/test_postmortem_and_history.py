@@ -7,6 +7,7 @@ from textual.widgets import OptionList
 from cockpit.domain import IncidentStatus, Severity
 from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp
+from cockpit.ui.flows import incident as flows
 from cockpit.ui.screens.views import DetailScreen, PickScreen
 from tests.ui.conftest import home, modal, notifications, ready, screen_text, wait_until
 
@@ -45,7 +46,7 @@ async def test_a_past_incident_opens_read_only_from_the_palette(
         await app.actions.note("orders-consumer restarted")
         await app.actions.set_status(IncidentStatus.RESOLVED)
         await home(pilot, app)
-        app.past_incidents_flow()
+        app.start(flows.past_incidents)
         picker = await modal(pilot, app, PickScreen)
         options = picker.query_one(OptionList)
         assert options.option_count == 1

@@ -10,24 +10,15 @@ from textual.binding import Binding
 
 from cockpit.domain import AlertGroup
 from cockpit.live import short_duration
+from cockpit.ui.ages import countdown_change, next_change
+from cockpit.ui.flows import alerts
 from cockpit.ui.keyed_table import Column
+from cockpit.ui.keys import panel_bindings
 from cockpit.ui.panels.base import Panel, Row
-from cockpit.ui.panels.pods import _next_change, _text_step
 from cockpit.ui.text import clean, plain
 
 ACK_ENDING_SOON = timedelta(minutes=5)
 SEVERITY_LABEL = {"critical": "CRIT", "page": "PAGE", "error": "ERR", "warning": "WARN"}
-
-
-def _countdown_change(ends: float, now_ts: float) -> float:
-    """When short_duration's text of the time left until `ends` changes next: its steps
-    fall on whole steps before `ends` (every change of the 'soon' colour is one too)."""
-    left = ends - now_ts
-    if left <= 0:
-        return math.inf  # stays at 0s
-    step = _text_step(left)
-    at = ends - (left // step) * step
-    return at if at > now_ts else now_ts + step
 
 
 class AlertsPanel(Panel):
@@ -42,8 +33,7 @@ class AlertsPanel(Panel):
         Column("ack", "ACK", 7),
     )
     BINDINGS = [
-        Binding("a", "ack", "Ack"),
-        Binding("A", "unack", "Unack"),
+        *panel_bindings("alerts"),
         Binding("enter", "detail", "Detail", show=True, priority=False),
     ]
 
@@ -83,11 +73,11 @@ class AlertsPanel(Panel):
                 name = f"[{clean(group.cluster)}] {name}"
             started = group.started_at
             if started is not None:
-                until = min(until, _next_change(started.timestamp(), now_ts))
+                until = min(until, next_change(started.timestamp(), now_ts))
             ack_cell = Text("", end="")
             if group.ack is not None:
                 left = group.ack.time_left(now)
-                until = min(until, _countdown_change(group.ack.ends_at.timestamp(), now_ts))
+                until = min(until, countdown_change(group.ack.ends_at.timestamp(), now_ts))
                 soon = left <= ACK_ENDING_SOON and bool(group.firing or group.alerts)
                 ack_cell = Text(
                     f"✓ {short_duration(left)}",
@@ -127,9 +117,7 @@ class AlertsPanel(Panel):
         item = self.selected()
         return item if isinstance(item, AlertGroup) else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"ack", "unack"} and not self.cockpit.actions.allowed(action):
-            return False
+    def available(self, action: str) -> bool:
         group = self.selected_group()
         if action == "unack":
             return group is not None and group.acked
@@ -143,14 +131,14 @@ class AlertsPanel(Panel):
     def action_ack(self) -> None:
         group = self.selected_group()
         if group:
-            self.cockpit.ack_flow(group)
+            self.cockpit.start(alerts.ack, group)
 
     def action_unack(self) -> None:
         group = self.selected_group()
         if group:
-            self.cockpit.unack_flow(group)
+            self.cockpit.start(alerts.unack, group)
 
     def action_detail(self) -> None:
         group = self.selected_group()
         if group:
-            self.cockpit.show_alert_detail(group)
+            self.cockpit.start(alerts.detail, group)

@@ -4,50 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Region
 from textual.widgets import Input, Static
 
+from cockpit.ui.context import Cockpit
 from cockpit.ui.keyed_table import Cell, Column, KeyedTable
 from cockpit.ui.text import clean
 
-if TYPE_CHECKING:
-    from cockpit.ui.app import CockpitApp
-
 Row = tuple[str, Sequence[Cell], str]  # key, cells, text the filter searches
-
-
-class Palette:
-    """Rich styles derived from the current Textual theme, so cells follow the theme."""
-
-    def __init__(self, colors: dict[str, str] | None = None) -> None:
-        colors = colors or {}
-
-        def style(name: str, fallback: str, **extra: Any) -> Style:
-            try:
-                color = Color.parse(colors.get(name) or fallback).rich_color
-            except Exception:
-                color = Color.parse(fallback).rich_color
-            return Style(color=color, **extra)
-
-        self.crit = style("error", "#f05d5e", bold=True)
-        self.warn = style("warning", "#e5c07b")
-        self.ok = style("success", "#7fbf7f")
-        self.accent = style("accent", "#e0af68")
-        self.info = style("primary", "#5fa8d3")
-        self.dim = Style(dim=True)
-        self.plain = Style()
-
-    def level(self, level: str) -> Style:
-        return {"crit": self.crit, "warn": self.warn, "ok": self.ok}.get(level, self.plain)
 
 
 class Panel(Vertical):
@@ -82,8 +53,9 @@ class Panel(Vertical):
         self._synced: tuple[object, str, dict[str, Sequence[Cell]]] | None = None
 
     @property
-    def cockpit(self) -> CockpitApp:
-        return self.app  # type: ignore[return-value]
+    def cockpit(self) -> Cockpit:
+        """The app, seen through the one seam (cockpit/ui/context.py)."""
+        return cast(Cockpit, self.app)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter (enter keeps, escape clears)", classes="filter")
@@ -202,6 +174,17 @@ class Panel(Vertical):
         return ""
 
     # ----------------------------------------------------------------- keys
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The keys the footer offers: none that writes in read-only mode (the action
+        ids are cockpit.actions.ACTIONS'), and only those that apply to the selection."""
+        if not self.cockpit.actions.allowed(action):
+            return False
+        return self.available(action)
+
+    def available(self, action: str) -> bool:
+        """Whether the action applies now (a row is selected, an incident is open)."""
+        return True
 
     def _binding_state(self) -> tuple[bool | None, ...]:
         return tuple(

@@ -12,7 +12,9 @@ from textual.widgets import Input, Static
 
 from cockpit.domain import EventKind, Incident, TimelineEvent
 from cockpit.live import short_duration
+from cockpit.ui.flows import incident as flows
 from cockpit.ui.keyed_table import Column, KeyedTable
+from cockpit.ui.keys import panel_bindings
 from cockpit.ui.panels.base import Panel, Row
 from cockpit.ui.text import clean, plain
 
@@ -43,13 +45,7 @@ class IncidentPanel(Panel):
         Column("kind", "WHAT", 5, drop=1),
         Column("summary", "EVENT", 20, flex=True),
     )
-    BINDINGS = [
-        Binding("s", "status", "Status"),
-        Binding("v", "severity", "Severity"),
-        Binding("c", "commander", "Commander"),
-        Binding("P", "postmortem", "Post-mortem"),
-        Binding("enter", "detail", "Detail"),
-    ]
+    BINDINGS = [*panel_bindings("incident"), Binding("enter", "detail", "Detail")]
     DEFAULT_CSS = """
     IncidentPanel > #incident-summary { height: auto; max-height: 4; padding: 0 1; }
     """
@@ -157,10 +153,8 @@ class IncidentPanel(Panel):
         item = self.selected()
         return item if isinstance(item, TimelineEvent) else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"status", "severity", "commander"}:
-            if not self.cockpit.actions.allowed("set_" + action):
-                return False
+    def available(self, action: str) -> bool:
+        if action in {"set_status", "set_severity", "set_commander"}:
             return self.incident() is not None
         if action == "postmortem":
             return self.incident() is not None or bool(self.cockpit.actions.store.incidents(1))
@@ -171,19 +165,19 @@ class IncidentPanel(Panel):
     def on_data_table_row_selected(self) -> None:
         self.action_detail()
 
-    def action_status(self) -> None:
-        self.cockpit.status_flow()
+    def action_set_status(self) -> None:
+        self.cockpit.start(flows.status)
 
-    def action_severity(self) -> None:
-        self.cockpit.severity_flow()
+    def action_set_severity(self) -> None:
+        self.cockpit.start(flows.severity)
 
-    def action_commander(self) -> None:
-        self.cockpit.commander_flow()
+    def action_set_commander(self) -> None:
+        self.cockpit.start(flows.commander)
 
     def action_postmortem(self) -> None:
-        self.cockpit.postmortem_flow()
+        self.cockpit.start(flows.postmortem)
 
     def action_detail(self) -> None:
         event = self.selected_event()
         if event:
-            self.cockpit.show_event_detail(event)
+            self.cockpit.start(flows.detail, event)

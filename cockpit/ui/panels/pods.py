@@ -10,8 +10,12 @@ from textual.binding import Binding
 
 from cockpit.domain import PodHealth
 from cockpit.live import short_duration
+from cockpit.ui.ages import next_change
+from cockpit.ui.flows import pods
 from cockpit.ui.keyed_table import Cell, Column
-from cockpit.ui.panels.base import Palette, Panel, Row
+from cockpit.ui.keys import panel_bindings
+from cockpit.ui.palette import Palette
+from cockpit.ui.panels.base import Panel, Row
 from cockpit.ui.text import plain
 
 CRASHING = ("CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull")
@@ -38,22 +42,6 @@ def pod_rank(pod: PodHealth) -> tuple[int, int, str]:
 AGE_STEP = timedelta(seconds=15)
 
 
-def _text_step(seconds: float) -> float:
-    """How long short_duration's text of an age stays the same (at most): 1 s below
-    10 minutes (3m05s), a minute below a day (2h05m), an hour beyond."""
-    if seconds < 600:
-        return 1.0
-    if seconds < 86_400:
-        return 60.0
-    return 3600.0
-
-
-def _next_change(since: float, now_ts: float) -> float:
-    age = max(now_ts - since, 0.0)
-    step = _text_step(age)
-    return since + (age // step + 1) * step
-
-
 class _PodEntry:
     """A pod's row, its rank and search text, computed once per pod object."""
 
@@ -77,10 +65,10 @@ class _PodEntry:
         created = pod.created_at.timestamp() if pod.created_at is not None else None
         age = "-" if created is None else short_duration_seconds(now_ts - created)
         if created is not None:
-            until = _next_change(created, now_ts)
+            until = next_change(created, now_ts)
         restarts = restarts_text(pod, now_ts)
         if pod.restarts and pod.last_restart is not None:
-            until = min(until, _next_change(pod.last_restart.timestamp(), now_ts))
+            until = min(until, next_change(pod.last_restart.timestamp(), now_ts))
         self.valid_until = until
         if (restarts, age) != self._times or not self.cells:
             self._times = (restarts, age)
@@ -98,11 +86,7 @@ class PodsPanel(Panel):
         Column("restarts", "RESTARTS", 12, drop=1),
         Column("age", "AGE", 5, drop=3),
     )
-    BINDINGS = [
-        Binding("r", "restart", "Restart"),
-        Binding("l", "logs", "Logs"),
-        Binding("enter", "detail", "Detail"),
-    ]
+    BINDINGS = [*panel_bindings("pods"), Binding("enter", "detail", "Detail")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -175,9 +159,7 @@ class PodsPanel(Panel):
         item = self.selected()
         return item if isinstance(item, PodHealth) else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "restart" and not self.cockpit.actions.allowed("restart"):
-            return False
+    def available(self, action: str) -> bool:
         if action in {"restart", "logs", "detail"}:
             return self.selected_pod() is not None
         return True
@@ -188,14 +170,14 @@ class PodsPanel(Panel):
     def action_restart(self) -> None:
         pod = self.selected_pod()
         if pod:
-            self.cockpit.restart_flow(pod)
+            self.cockpit.start(pods.restart, pod)
 
     def action_logs(self) -> None:
         pod = self.selected_pod()
         if pod:
-            self.cockpit.show_logs(pod)
+            self.cockpit.start(pods.logs, pod)
 
     def action_detail(self) -> None:
         pod = self.selected_pod()
         if pod:
-            self.cockpit.show_pod_detail(pod)
+            self.cockpit.start(pods.detail, pod)

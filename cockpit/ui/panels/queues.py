@@ -6,7 +6,9 @@ from rich.text import Text
 from textual.binding import Binding
 
 from cockpit.domain import QueueDepth
+from cockpit.ui.flows import queues
 from cockpit.ui.keyed_table import Column
+from cockpit.ui.keys import panel_bindings
 from cockpit.ui.panels.base import Panel, Row
 from cockpit.ui.text import clean, plain
 
@@ -38,7 +40,7 @@ class QueuesPanel(Panel):
         Column("trend", "TREND", 8),
         Column("rate", "GROWTH", 7, drop=1),
     )
-    BINDINGS = [Binding("m", "messages", "Messages"), Binding("enter", "messages", "Messages")]
+    BINDINGS = [*panel_bindings("queues"), Binding("enter", "messages", "Messages")]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -145,7 +147,7 @@ class QueuesPanel(Panel):
         item = self.selected()
         return item if isinstance(item, QueueDepth) else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def available(self, action: str) -> bool:
         if action == "messages":
             return self.selected_queue() is not None
         return True
@@ -156,4 +158,4 @@ class QueuesPanel(Panel):
     def action_messages(self) -> None:
         queue = self.selected_queue()
         if queue:
-            self.cockpit.show_messages(queue)
+            self.cockpit.start(queues.messages, queue)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -18,12 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.backends.base import BackendError
+from cockpit.backends.base import BackendError, Broker, Cluster
 from cockpit.domain import PodHealth, QueueDepth, QueueMessage
 from cockpit.ui.text import clean
-
-if TYPE_CHECKING:
-    from cockpit.ui.app import CockpitApp
 
 
 class DetailScreen(ModalScreen[None]):
@@ -112,17 +109,14 @@ class LogsScreen(ModalScreen[None]):
         Binding("c", "container", "Container"),
     ]
 
-    def __init__(self, pod: PodHealth, container: str, tail: int) -> None:
+    def __init__(self, cluster: Cluster, pod: PodHealth, container: str, tail: int) -> None:
         super().__init__()
+        self.cluster = cluster
         self.pod = pod
         self.container = container
         self.tail = tail
         self.previous = False
         self.following = False
-
-    @property
-    def cockpit(self) -> CockpitApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -144,12 +138,10 @@ class LogsScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="logs")
     async def load(self) -> None:
-        cluster = self.cockpit.runtime.cluster
+        cluster = self.cluster
         log = self.query_one(Log)
         log.clear()
         self.render_title("loading…")
-        if cluster is None:
-            return
         try:
             lines = await cluster.logs(
                 self.pod, self.container, previous=self.previous, tail=self.tail
@@ -245,15 +237,24 @@ class MessagesScreen(ModalScreen[None]):
         Binding("R", "reload", "Reload"),
     ]
 
-    def __init__(self, queue: QueueDepth, count: int) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        queue: QueueDepth,
+        count: int,
+        *,
+        can_quarantine: bool = False,
+        on_quarantine: Callable[[QueueMessage, Callable[[], object]], object] | None = None,
+    ) -> None:
+        """on_quarantine(message, reload) asks to quarantine the selected message; the
+        caller confirms and calls reload() once it is done."""
         super().__init__()
+        self.broker = broker
         self.queue = queue
         self.count = count
+        self.can_quarantine = can_quarantine and on_quarantine is not None
+        self.on_quarantine = on_quarantine
         self.messages: list[QueueMessage] = []
-
-    @property
-    def cockpit(self) -> CockpitApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -283,16 +284,14 @@ class MessagesScreen(ModalScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "quarantine":
-            return self.cockpit.actions.allowed("quarantine") and bool(self.messages)
+            return self.can_quarantine and bool(self.messages)
         return True
 
     @work(exclusive=True, group="peek")
     async def reload(self) -> None:
-        broker = self.cockpit.runtime.broker
+        broker = self.broker
         table = self.query_one(DataTable)
         title = self.query_one("#messages-title", Static)
-        if broker is None:
-            return
         title.update(Text(clean(f"messages at the head of {self.queue.key} · loading…")))
         try:
             self.messages = await broker.peek(self.queue, self.count)
@@ -333,8 +332,8 @@ class MessagesScreen(ModalScreen[None]):
 
     def action_quarantine(self) -> None:
         message = self.selected()
-        if message is not None:
-            self.cockpit.quarantine_flow(self.queue, message, after=self.reload)
+        if message is not None and self.on_quarantine is not None:
+            self.on_quarantine(message, self.reload)
 
     def action_close(self) -> None:
         self.dismiss(None)

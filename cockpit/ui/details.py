@@ -1,0 +1,213 @@
+"""Pure renderers: what a detail page, a preview or the help shows (Rich, no widgets).
+
+Everything outside is data here: every string passes clean() (no markup, no control
+sequence reaches the terminal). Flows and the App hand the result to a DetailScreen
+or a form's preview.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from cockpit.domain import AlertGroup, Escalation, Incident, PodDetail, TimelineEvent
+from cockpit.live import short_duration
+from cockpit.ui.text import clean
+
+
+def kv_table(rows: Iterable[tuple[str, Any]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column()
+    for key, value in rows:
+        table.add_row(clean(key), value if isinstance(value, Text) else Text(clean(value)))
+    return table
+
+
+def link(url: str) -> Text:
+    safe = clean(url)
+    if url.startswith(("http://", "https://")):
+        return Text(safe, style=f"underline link {safe}")
+    return Text(safe)
+
+
+def alert_detail(group: AlertGroup, now: datetime) -> RenderableType:
+    parts: list[RenderableType] = []
+    parts.append(
+        kv_table(
+            [
+                ("group", ", ".join(f"{k}={v}" for k, v in group.labels.items())),
+                ("receiver", group.receiver),
+                ("cluster", group.cluster or "-"),
+            ]
+        )
+    )
+    if group.ack is not None:
+        parts.append(
+            Text(
+                clean(
+                    f"\nACKNOWLEDGED by {group.ack.created_by}: {group.ack.comment} "
+                    f"(silence {group.ack.id}, {short_duration(group.ack.time_left(now))} left)"
+                ),
+                style="bold green",
+            )
+        )
+    for alert in group.alerts:
+        parts.append(Text(f"\n{clean(alert.name)}  [{alert.state.value}]", style="bold"))
+        rows: list[tuple[str, Any]] = []
+        if alert.summary:
+            rows.append(("summary", alert.annotations.get("summary", "")))
+        if alert.annotations.get("description"):
+            rows.append(("description", alert.annotations["description"]))
+        if alert.starts_at:
+            rows.append(
+                (
+                    "firing for",
+                    f"{short_duration(now - alert.starts_at)} "
+                    f"(since {alert.starts_at:%Y-%m-%d %H:%M} UTC)",
+                )
+            )
+        if alert.annotations.get("runbook_url"):
+            rows.append(("runbook", link(alert.annotations["runbook_url"])))
+        if alert.generator_url:
+            rows.append(("source", link(alert.generator_url)))
+        rows.append(("silenced by", ", ".join(alert.silenced_by) or "-"))
+        rows.append(("inhibited by", ", ".join(alert.inhibited_by) or "-"))
+        rows.extend((f"label {k}", v) for k, v in sorted(alert.labels.items()))
+        rows.extend(
+            (f"annotation {k}", v)
+            for k, v in sorted(alert.annotations.items())
+            if k not in {"summary", "description", "runbook_url"}
+        )
+        parts.append(kv_table(rows))
+    return Group(*parts)
+
+
+def pod_detail(detail: PodDetail, now: datetime) -> RenderableType:
+    pod = detail.pod
+    parts: list[RenderableType] = [
+        kv_table(
+            [
+                ("status", pod.status),
+                ("ready", pod.ready),
+                ("restarts", str(pod.restarts)),
+                ("owner", f"{pod.owner_kind} {pod.owner_name}" if pod.owner_kind else "none"),
+                ("node", pod.node or "-"),
+                ("age", short_duration(pod.age(now)) if pod.created_at else "-"),
+            ]
+        )
+    ]
+    for container in detail.containers:
+        parts.append(
+            Text(
+                f"\n{'init ' if container.init else ''}container {clean(container.name)}",
+                style="bold",
+            )
+        )
+        rows = [
+            ("image", container.image),
+            ("state", container.state),
+            ("ready", str(container.ready)),
+            ("restarts", str(container.restarts)),
+        ]
+        if container.last_termination_reason:
+            rows.append(
+                (
+                    "last termination",
+                    f"{container.last_termination_reason} (exit code {container.last_exit_code})",
+                )
+            )
+        parts.append(kv_table(rows))
+    parts.append(Text("\nrecent events", style="bold"))
+    parts.append(Text(clean("\n".join(detail.events) or "(none)").replace("\\x0a", "\n")))
+    return Group(*parts)
+
+
+def event_detail(event: TimelineEvent) -> RenderableType:
+    rows: list[tuple[str, Any]] = [
+        ("at", f"{event.at:%Y-%m-%d %H:%M:%S} UTC"),
+        ("kind", event.kind.value),
+        ("source", event.source),
+        ("who", event.actor),
+        ("incident", event.incident_id or "shift log"),
+        ("summary", event.summary),
+    ]
+    details = json.dumps(dict(event.details), indent=2, default=str, sort_keys=True)
+    return Group(
+        kv_table(rows),
+        Text("\ndetails and evidence", style="bold"),
+        Text(clean(details).replace("\\x0a", "\n")),
+    )
+
+
+def incident_record(incident: Incident, events: list[TimelineEvent]) -> RenderableType:
+    rows = [
+        ("title", incident.title),
+        ("severity", incident.severity.value),
+        ("status", incident.status.value),
+        ("commander", incident.commander),
+        ("started", f"{incident.started_at:%Y-%m-%d %H:%M} UTC"),
+        ("resolved", f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC" if incident.resolved_at else "-"),
+    ]
+    timeline = Table(show_header=True, header_style="bold", box=None)
+    timeline.add_column("TIME", no_wrap=True)
+    timeline.add_column("WHO", no_wrap=True)
+    timeline.add_column("EVENT")
+    for event in events:
+        timeline.add_row(
+            f"{event.at:%H:%M:%S}", Text(clean(event.actor)), Text(clean(event.summary))
+        )
+    return Group(kv_table(rows), Text(""), timeline)
+
+
+def customer_preview(
+    title: str, status: str, body: str, components: str, now: datetime
+) -> RenderableType:
+    text = Text()
+    text.append(clean(title), style="bold")
+    text.append(f"\n{status.capitalize()}", style="bold")
+    text.append(f" - {clean(body.strip())}".replace("\\x0a", "\n"))
+    text.append(f"\nPosted {now:%b %d, %H:%M} UTC", style="dim")
+    if components.strip():
+        text.append(f"\nThis incident affects: {clean(components)}", style="dim")
+    return text
+
+
+def escalation_preview(escalation: Escalation, pager: str) -> RenderableType:
+    rows = [
+        ("pager", pager),
+        ("team", escalation.team or "(none)"),
+        ("incident", escalation.incident_id),
+        ("severity", escalation.severity),
+        ("summary", escalation.summary),
+        ("latest note", escalation.latest_note or "-"),
+        ("escalated by", escalation.escalated_by),
+    ]
+    return kv_table(rows)
+
+
+def help_text(keys: Iterable[tuple[str, str, str]], *, read_only: bool) -> RenderableType:
+    """The help page: every key as (key, where it works, what it does)."""
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("KEY", no_wrap=True)
+    table.add_column("WHERE", no_wrap=True)
+    table.add_column("WHAT")
+    for key, where, what in keys:
+        table.add_row(key, where, what)
+    footer = Text(
+        "\nIn a confirmation: y confirms, n or escape cancels; Cancel is focused.\n"
+        "In a form: ctrl+s submits from any field, escape cancels.\n"
+        "In logs: p previous container, f follow, c container.",
+        style="dim",
+    )
+    if read_only:
+        footer.append(
+            "\nREAD-ONLY: actions that change anything are disabled.", style="bold yellow"
+        )
+    return Group(table, footer)

@@ -1,0 +1,125 @@
+"""Pod flows: restart (the plan's words, the preselected mode), logs, detail, and the
+Kubernetes context switch (clusters that have contexts: backends.base.Switchable)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+
+from cockpit.backends.base import BackendError, Switchable
+from cockpit.domain import PodHealth, RestartMode
+from cockpit.ui.context import Cockpit
+from cockpit.ui.details import pod_detail
+from cockpit.ui.screens.forms import Field, confirm, form
+from cockpit.ui.screens.views import DetailScreen, LogsScreen, PickScreen
+from cockpit.ui.text import clean
+
+
+async def restart(cockpit: Cockpit, pod: PodHealth) -> None:
+    """r: ask the cluster what a restart means here, confirm with its words, restart."""
+    cluster = cockpit.runtime.cluster
+    if cluster is None:
+        return
+    try:
+        plan = await cluster.plan_restart(pod)
+    except BackendError as exc:
+        cockpit.notify(f"cannot restart {clean(pod.key)}: {clean(exc)}", severity="error")
+        return
+    if plan.refusal:
+        cockpit.notify(clean(plan.refusal), severity="error", timeout=12)
+        return
+    options = []
+    for mode in plan.modes:
+        if mode is RestartMode.DELETE_POD:
+            label = (
+                f"Delete only pod {pod.name}; "
+                f"its {plan.workload_kind or pod.owner_kind} recreates it"
+                if plan.workload_kind or pod.owner_kind
+                else f"Delete pod {pod.name} (nothing recreates it)"
+            )
+        else:
+            label = (
+                f"Rollout restart {plan.workload_kind} {plan.workload_name}: "
+                "replaces every pod, one by one"
+            )
+        options.append((clean(label), mode.value))
+    body = Text(
+        f"Pod {clean(pod.key)}: {clean(pod.status)}, {pod.restarts} restarts, "
+        f"on {clean(pod.node) or '?'}."
+    )
+    if plan.warning:
+        body.append(f"\nWARNING: {clean(plan.warning)}", style="bold red")
+    values = await cockpit.push_screen_wait(
+        confirm(
+            f"Restart {clean(pod.key)}?",
+            body,
+            confirm_label="Restart",
+            fields=[
+                Field("mode", "What to do", plan.modes[0].value, kind="radio", options=options)
+            ],
+        )
+    )
+    if values is None:
+        return
+    cockpit.report(await cockpit.actions.restart(pod, RestartMode(values["mode"])))
+
+
+async def logs(cockpit: Cockpit, pod: PodHealth) -> None:
+    """l: the last lines of the pod's first container (p previous, f follow, c container)."""
+    cluster = cockpit.runtime.cluster
+    if cluster is None:
+        return
+    container = pod.containers[0] if pod.containers else ""
+    kubernetes = cockpit.config.kubernetes
+    tail = kubernetes.log_lines if kubernetes else 200
+    cockpit.push_screen(LogsScreen(cluster, pod, container, tail))
+
+
+async def detail(cockpit: Cockpit, pod: PodHealth) -> None:
+    """enter: containers, states, last terminations and the pod's recent events."""
+    cluster = cockpit.runtime.cluster
+    if cluster is None:
+        return
+    try:
+        found = await cluster.detail(pod)
+    except BackendError as exc:
+        cockpit.notify(f"{clean(pod.key)}: {clean(exc)}", severity="error")
+        return
+    cockpit.push_screen(
+        DetailScreen(f"Pod {clean(pod.key)}", pod_detail(found, cockpit.clock.now()))
+    )
+
+
+async def switch_context(cockpit: Cockpit) -> None:
+    """Palette: pick a kubeconfig context and namespaces; the pod watch starts over there."""
+    cluster = cockpit.runtime.cluster
+    if not isinstance(cluster, Switchable):
+        return
+    try:
+        contexts = await asyncio.to_thread(cluster.contexts)
+    except Exception as exc:
+        cockpit.notify(f"cannot list contexts: {clean(exc)}", severity="error")
+        return
+    chosen = await cockpit.push_screen_wait(
+        PickScreen("Kubernetes context", [(c, c) for c in contexts])
+    )
+    if chosen is None:
+        return
+    values = await cockpit.push_screen_wait(
+        form(
+            f"Namespaces in {chosen}",
+            [Field("namespaces", "Namespaces (comma separated, empty: all)", "")],
+            submit_label="Switch",
+        )
+    )
+    if values is None:
+        return
+    namespaces = tuple(n.strip() for n in values["namespaces"].split(",") if n.strip())
+    try:
+        await cluster.switch(chosen, namespaces)
+    except Exception as exc:
+        cockpit.notify(f"cannot switch: {clean(exc)}", severity="error")
+        return
+    cockpit.rewatch_pods()
+    cockpit.notify(f"watching {clean(chosen)} {', '.join(namespaces) or 'all namespaces'}")

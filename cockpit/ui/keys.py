@@ -1,0 +1,69 @@
+"""Key bindings, help rows and palette entries, all from the one table (cockpit.actions.ACTIONS).
+
+A panel's bindings are `panel_bindings("pods")`: each action's key runs the panel's
+`action_<id>`; the App's are the actions without a panel plus NAVIGATION. The footer shows
+the bindings, the help lists NAVIGATION and the table, the palette runs the table's ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.binding import Binding, BindingType
+
+from cockpit.actions import ACTIONS, ActionSpec
+
+# keys that move around rather than change anything: (key, what), for the help
+NAVIGATION: tuple[tuple[str, str], ...] = (
+    ("tab / shift+tab", "move between panels"),
+    ("1 2 3 4", "alerts, incident, pods, queues"),
+    ("/", "filter the focused panel (escape clears)"),
+    ("enter", "details of the selected row"),
+    ("z", "zoom the focused panel (again: back)"),
+    ("ctrl+p", "command palette: every action"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+
+
+def spec(action_id: str) -> ActionSpec:
+    return next(s for s in ACTIONS if s.id == action_id)
+
+
+def panel_bindings(panel: str) -> list[Binding]:
+    """The keys of one panel's actions, in the table's order (the footer's order)."""
+    return [
+        Binding(s.key, s.id, s.label, show=bool(s.label))
+        for s in ACTIONS
+        if s.panel == panel and not s.via
+    ]
+
+
+def app_bindings() -> list[BindingType]:
+    """The keys that work anywhere: panel numbers, filter, the actions without a panel,
+    zoom, help, palette, quit."""
+    bindings: list[BindingType] = [
+        Binding(str(n), f"focus_panel('{name}')", name.title(), show=False)
+        for n, name in enumerate(("alerts", "incident", "pods", "queues"), start=1)
+    ]
+    bindings.append(Binding("/", "filter", "Filter"))
+    bindings += [Binding(s.key, s.id, s.label, show=bool(s.label)) for s in ACTIONS if not s.panel]
+    bindings += [
+        Binding("z", "zoom", "Zoom", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+    return bindings
+
+
+def help_rows(allowed: Callable[[str], bool]) -> list[tuple[str, str, str]]:
+    """(key, where, what) for the help page: navigation, then every action allowed."""
+    rows = [(key, "anywhere", what) for key, what in NAVIGATION]
+    for s in ACTIONS:
+        if allowed(s.id):
+            where = s.panel or "anywhere"
+            if s.via:
+                where = f"{s.via} ({spec(s.via).key})"
+            rows.append((s.key, where, s.description))
+    return rows

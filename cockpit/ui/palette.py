@@ -1,0 +1,33 @@
+"""Rich styles derived from the current Textual theme, so cells follow the theme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style
+from textual.color import Color
+
+
+class Palette:
+    """The styles every panel and the header colour their text with."""
+
+    def __init__(self, colors: dict[str, str] | None = None) -> None:
+        colors = colors or {}
+
+        def style(name: str, fallback: str, **extra: Any) -> Style:
+            try:
+                color = Color.parse(colors.get(name) or fallback).rich_color
+            except Exception:
+                color = Color.parse(fallback).rich_color
+            return Style(color=color, **extra)
+
+        self.crit = style("error", "#f05d5e", bold=True)
+        self.warn = style("warning", "#e5c07b")
+        self.ok = style("success", "#7fbf7f")
+        self.accent = style("accent", "#e0af68")
+        self.info = style("primary", "#5fa8d3")
+        self.dim = Style(dim=True)
+        self.plain = Style()
+
+    def level(self, level: str) -> Style:
+        return {"crit": self.crit, "warn": self.warn, "ok": self.ok}.get(level, self.plain)
