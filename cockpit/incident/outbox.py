@@ -495,7 +495,7 @@ class OutboxSender:
             # The last attempt may have filed it before the answer was lost: its label says.
             found = await self.tracker.find(draft)
             if found is not None:
-                return _filed(found, f"{found.key} was already filed: {found.url}")
+                return _filed(found, draft, f"{found.key} was already filed: {found.url}")
             if not item.last_error.startswith(NOT_FOUND_YET):
                 # Jira's search/jql is eventually consistent: a ticket filed seconds ago may
                 # not show yet. Look once more after a while before filing it again.
@@ -504,9 +504,8 @@ class OutboxSender:
                     SEARCH_SETTLE,
                 )
         ticket = await self.tracker.create(draft)
-        return _filed(
-            ticket, f"filed {ticket.key} ({draft.issue_type} in {draft.project}): {ticket.url}"
-        )
+        what = f"{draft.issue_type} in {draft.project}"
+        return _filed(ticket, draft, f"filed {ticket.key} ({what}): {ticket.url}")
 
     async def _send_ticket_comment(self, item: OutboxItem, *, in_doubt: bool) -> ActionResult:
         if self.tracker is None:
@@ -586,8 +585,15 @@ class _Permanent(BackendError):
     retryable = False
 
 
-def _filed(ticket: Ticket, message: str) -> ActionResult:
-    return ActionResult.success(message, key=ticket.key, url=ticket.url, ticket_id=ticket.id)
+def _filed(ticket: Ticket, draft: TicketDraft, message: str) -> ActionResult:
+    return ActionResult.success(
+        message,
+        key=ticket.key,
+        url=ticket.url,
+        ticket_id=ticket.id,
+        project=draft.project,
+        team=draft.team,
+    )
 
 
 def _what(item: OutboxItem) -> str:

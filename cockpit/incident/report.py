@@ -303,6 +303,7 @@ def build_report(
     figures += _volume(data, tz)
     figures += _response_times(store, data, until)
     figures += _escalations(data)
+    figures += _tickets(data)
     figures += _interruptions(data, tz, config)
     figures += _noisy(data, since, until)
     figures += _updates(data, until)
@@ -470,6 +471,32 @@ def _escalations(data: _Record) -> list[Figure]:
     out += [
         _count(section, "escalations by reason", reason, refs)
         for reason, refs in sorted(reasons.items())
+    ]
+    return out
+
+
+def _tickets(data: _Record) -> list[Figure]:
+    """Bug tickets filed for the developers (Jira), by team: the outbox's "filed" events."""
+    teams = {i.id: i.team for i in data.incidents}
+    by_team: dict[str, list[str]] = defaultdict(list)
+    for event in data.events:
+        ids = event.details.get("ids") if isinstance(event.details, dict) else None
+        if event.kind is not EventKind.TICKET or event.source != "outbox":
+            continue
+        if not isinstance(ids, dict) or not ids.get("key"):
+            continue  # a comment sent, not a ticket filed
+        if "project" not in ids:
+            continue
+        team = str(ids.get("team") or teams.get(event.incident_id or "", "") or "(no team)")
+        by_team[team].append(_ev(event))
+    if not by_team:
+        return []
+    out = [
+        _count("Tickets", "bug tickets filed", "", [r for refs in by_team.values() for r in refs])
+    ]
+    out += [
+        _count("Tickets", "bug tickets filed by team", team, refs)
+        for team, refs in sorted(by_team.items())
     ]
     return out
 

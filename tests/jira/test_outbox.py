@@ -245,3 +245,30 @@ async def test_a_comment_whose_answer_was_lost_is_not_posted_twice(
     (found,) = await cockpit.sender.send_due()
     assert found[0].state == SENT and found[1].message == "the comment was already on PAY-1"
     assert len(fake_jira.created()[0].comments) == 1
+
+
+async def test_the_shift_report_counts_tickets_by_team(
+    fake_jira: FakeJira,
+    tracker: JiraTracker,
+    store: SQLiteStore,
+    clock: FrozenClock,
+    incident: Incident,
+) -> None:
+    from cockpit.incident.report import build_report
+
+    cockpit = Cockpit(store, clock, tracker)
+    await cockpit.actions.file_ticket(draft())
+    await cockpit.actions.file_ticket(draft(number=2))
+    await cockpit.actions.file_ticket(draft(number=3, team="platform", project="PLAT"))
+    await cockpit.sender.send_due()
+    await cockpit.actions.note("a comment, not a ticket", ticket_key="PAY-1")
+    await cockpit.sender.send_due()
+    report = build_report(
+        store, clock.now() - timedelta(hours=12), clock.now() + timedelta(minutes=1)
+    )
+    rows = [(f.metric, f.group, f.value) for f in report.figures if f.section == "Tickets"]
+    assert rows == [
+        ("bug tickets filed", "", 3),
+        ("bug tickets filed by team", "payments", 2),
+        ("bug tickets filed by team", "platform", 1),
+    ]
