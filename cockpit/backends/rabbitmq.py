@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,10 @@ class RabbitMQBroker:
             what=f"the RabbitMQ management API at {self._base}",
         )
         self._auth = httpx.BasicAuth(config.username, password)
+        # queues() pages by (path, columns, page): (digest of its bytes, page count, queues)
+        self._pages: dict[tuple[str, bool, int], tuple[bytes, int, list[QueueDepth]]] = {}
+        self._last_pages: dict[int, tuple[bytes, int, list[QueueDepth]]] = {}
+        self._last_queues: list[QueueDepth] | None = None
 
     def __repr__(self) -> str:
         return f"RabbitMQBroker({self._base!r}, user={self.config.username!r})"
@@ -200,6 +205,22 @@ class RabbitMQBroker:
         not_found: str = "",
     ) -> Any:
         """One request; every failure becomes a one-line BackendError."""
+        content = await self._fetch(
+            method, path, what=what, params=params, body=body, not_found=not_found
+        )
+        return self._decode(content, what)
+
+    async def _fetch(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        not_found: str = "",
+    ) -> bytes:
+        """One request's raw body (a poll can skip a body it has seen)."""
         url = f"{self._base}/{path}"
         try:
             response = await self._http.request(
@@ -242,8 +263,11 @@ class RabbitMQBroker:
             raise NotFound(not_found or f"RabbitMQ management API: {what}: not found (404)")
         if status >= 400:
             raise BadResponse(f"RabbitMQ management API answered {status} to {what}")
+        return response.content
+
+    def _decode(self, content: bytes, what: str) -> Any:
         try:
-            return json.loads(response.content)
+            return json.loads(content)
         except RecursionError:
             raise BadResponse(
                 f"RabbitMQ management API at {self._base} sent JSON nested too deep ({what})"
@@ -262,29 +286,49 @@ class RabbitMQBroker:
         page_size = max(1, min(self.config.page_size, MAX_PAGE_SIZE))
         seen: dict[str, QueueDepth] = {}
         page, page_count = 1, 1
+        pages: dict[int, tuple[bytes, int, list[QueueDepth]]] = {}
         while page <= page_count:
             params: dict[str, Any] = {"page": page, "page_size": page_size}
             if columns:
                 params["columns"] = QUEUE_COLUMNS
-            data = await self._call(
+            content = await self._fetch(
                 "GET",
                 path,
                 what="list queues",
                 params=params,
                 not_found=f"RabbitMQ vhost '{self.config.vhost}' does not exist",
             )
-            if isinstance(data, list):  # a server that ignores paging sends everything
-                data = {"items": data, "page_count": 1}
-            if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-                raise BadResponse("RabbitMQ management API sent a queue list without items")
-            for item in data["items"]:
-                if isinstance(item, dict):
-                    depth = queue_depth(item)
-                    # queues created or deleted between pages shift items: keep one each
-                    seen.setdefault(depth.key, depth)
-            page_count = _int(data.get("page_count"))
+            # a page with the same bytes as last poll's is not parsed again
+            digest = hashlib.blake2b(content, digest_size=16).digest()
+            last = self._pages.get((path, columns, page))
+            if last is not None and last[0] == digest:
+                pages[page] = last
+            else:
+                pages[page] = (digest, *self._queue_page(self._decode(content, "list queues")))
+            _digest, page_count, depths = pages[page]
+            for depth in depths:
+                # queues created or deleted between pages shift items: keep one each
+                seen.setdefault(depth.key, depth)
             page += 1
-        return list(seen.values())
+        unchanged = len(pages) == len(self._last_pages) and all(
+            self._last_pages.get(n) is parsed for n, parsed in pages.items()
+        )
+        self._pages = {(path, columns, n): parsed for n, parsed in pages.items()}
+        self._last_pages = pages
+        if unchanged and self._last_queues is not None:
+            return self._last_queues  # the same list: the screen has nothing to redraw
+        self._last_queues = list(seen.values())
+        return self._last_queues
+
+    @staticmethod
+    def _queue_page(data: Any) -> tuple[int, list[QueueDepth]]:
+        """(page count, queues) of one page of /api/queues."""
+        if isinstance(data, list):  # a server that ignores paging sends everything
+            data = {"items": data, "page_count": 1}
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise BadResponse("RabbitMQ management API sent a queue list without items")
+        depths = [queue_depth(item) for item in data["items"] if isinstance(item, dict)]
+        return _int(data.get("page_count")), depths
 
     async def _queue_facts(self, queue: QueueDepth) -> QueueFacts:
         data = await self._call(

@@ -319,3 +319,27 @@ async def test_every_member_down_names_each_member() -> None:
         )
     finally:
         await src.close()
+
+
+async def test_an_unchanged_poll_is_the_same_list_and_a_change_keeps_the_rest(
+    am: AlertmanagerServer, source: AlertmanagerSource
+) -> None:
+    """Alertmanager answering the same bytes: the same list, unparsed (nothing to redraw).
+    A new alert: a new list in which every group that did not change is the same object
+    (the panel keeps their rows as they are)."""
+    am.post_alerts([*disk_alerts(), LATENCY])
+
+    def settled(groups: list[AlertGroup]) -> bool:  # every alert past "unprocessed"
+        alerts = [a for g in groups for a in g.alerts]
+        return len(alerts) == 3 and all(a.state is AlertState.ACTIVE for a in alerts)
+
+    first = await eventually(source.groups, settled)
+    again = await source.groups()
+    assert again is first
+    am.post_alerts([{"labels": {"alertname": "QueueBacklog", "service": "orders"}}])
+    changed = await wait_groups(source, 4)
+    assert changed is not first
+    before, after = by_name(first), by_name(changed)
+    assert set(after) == {"DiskFull", "HighLatency", "QueueBacklog"}
+    assert after["DiskFull"] is before["DiskFull"]
+    assert after["HighLatency"] is before["HighLatency"]

@@ -175,3 +175,21 @@ async def test_health_reports_the_version(broker: RabbitMQBroker) -> None:
     assert health.detail.startswith(f"RabbitMQ {version}")
     assert health.name == "queues"
     assert isinstance(broker, Broker)
+
+
+async def test_an_unchanged_listing_is_the_same_list_and_a_change_shows(
+    broker: RabbitMQBroker, amqp: Any
+) -> None:
+    """A poll whose pages are byte for byte the last poll's hands back the very same list
+    (the screen then has nothing to redraw); a moved depth is seen at the next poll."""
+    amqp.queue_declare("orders")
+    amqp.queue_declare("billing")
+    amqp.basic_publish("", "orders", b"o1")
+    by = await poll_queues(broker, lambda by: by.get("orders") and by["orders"].ready == 1)
+    first = await broker.queues()
+    second = await broker.queues()
+    assert second is first  # nothing moved: not even parsed again
+    assert {d.name: d.ready for d in second} == {"orders": 1, "billing": 0}
+    amqp.basic_publish("", "orders", b"o2")
+    moved = await poll_queues(broker, lambda by: by["orders"].ready == 2)
+    assert moved["billing"].ready == 0 and by["orders"].ready == 1
