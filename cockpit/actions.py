@@ -163,6 +163,7 @@ class Actions:
         self.read_only = read_only
         self.tracker = tracker
         self.listeners: list[Callable[[TimelineEvent], None]] = []
+        self.audit_problem = ""  # why the audit log is not being written, "" when it is
         # the incident the engineer chose on the panel ([ / ]); None: the newest
         self.selected_id: str | None = None
 
@@ -252,8 +253,24 @@ class Actions:
             return
         try:
             self.audit.record(self.actor, action, target, outcome, ids or {})
-        except OSError as exc:  # a full disk must not hide the action's outcome
-            log.error("audit log write failed: %s", exc)
+        except Exception as exc:  # AuditError, a full disk...: never undo or hide the action
+            self._audit_failed(str(exc) or type(exc).__name__)
+        else:
+            self.audit_problem = ""
+
+    def _audit_failed(self, problem: str) -> None:
+        """Say once on the timeline (and in the log) that the audit log is not being written;
+        the action itself stays committed and its result is returned as usual."""
+        log.error("audit log write failed: %s", problem)
+        if problem == self.audit_problem:
+            return
+        self.audit_problem = problem
+        try:
+            self.record(
+                EventKind.ERROR, "audit", f"Audit log not written: {problem}", evidence=False
+            )
+        except Exception:  # the store failing too: the log line above is all we can do
+            log.exception("could not record the audit failure")
 
     async def _run(
         self,
@@ -778,8 +795,14 @@ class Actions:
         self._audit(action, target, "queued", {"outbox_id": str(item.id)})
         return ActionResult.success(f"{summary} (sending)", outbox_id=str(item.id))
 
-    def outbox_result(self, kind: str, incident_id: str, target: str, result: ActionResult) -> None:
-        """The outbox sender's report: the send (or its final failure) joins the timeline."""
+    def outbox_event(self, item: Any, result: ActionResult) -> TimelineEvent:
+        """The timeline event of an outbox item's final outcome, built (not stored): the
+        outbox commits it in the same transaction as the outcome (OutboxSender(timeline=))."""
+        return self._outbox_event(item.kind, item.incident_id, _outbox_target(item), result)
+
+    def _outbox_event(
+        self, kind: str, incident_id: str, target: str, result: ActionResult
+    ) -> TimelineEvent:
         event_kind = EventKind.ESCALATION if kind == "escalation" else EventKind.CUSTOMER_UPDATE
         what = "Escalation" if kind == "escalation" else "Customer update"
         if kind in (TICKET, TICKET_COMMENT):
@@ -793,13 +816,36 @@ class Actions:
             summary = f"{what} FAILED, not sent: {result.message}"
             event_kind = EventKind.ERROR
         known = self.store.get_incident(incident_id) is not None
-        self.record(
-            event_kind,
-            "outbox",
-            summary,
-            {"target": target, "ids": dict(result.ids)},
+        return TimelineEvent(
+            at=self.clock.now(),
+            kind=event_kind,
+            source="outbox",
+            actor=self.actor,
+            summary=summary,
+            details={
+                "target": target,
+                "ids": dict(result.ids),
+                "evidence": self.live.evidence(),
+            },
             incident_id=incident_id if known else None,
         )
+
+    def outbox_result(
+        self,
+        kind: str,
+        incident_id: str,
+        target: str,
+        result: ActionResult,
+        event: TimelineEvent | None = None,
+    ) -> None:
+        """The outbox sender's report: the send (or its final failure) joins the timeline.
+        `event` is the one the outbox already committed with the outcome; without it the
+        event is written here (a sender built without timeline=)."""
+        if event is None:
+            built = self._outbox_event(kind, incident_id, target, result)
+            event = self.store.add_event(built)
+        for listener in self.listeners:
+            listener(event)
         self._audit("send_" + kind, target, "ok" if result.ok else "failed", dict(result.ids))
 
     # ----------------------------------------------------------------- pods and queues
@@ -844,3 +890,7 @@ class Actions:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+def _outbox_target(item: Any) -> str:
+    return str(item.payload.get("team") or item.incident_id)

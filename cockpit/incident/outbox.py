@@ -17,6 +17,7 @@ while an earlier one is still pending.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from cockpit.backends.base import BackendError, Pager, RateLimited, StatusPage, TicketTracker
+from cockpit.backends.http import clamp_retry
 from cockpit.clock import Clock
 from cockpit.domain import (
     ActionResult,
@@ -34,6 +36,7 @@ from cockpit.domain import (
     IncidentStatus,
     Ticket,
     TicketDraft,
+    TimelineEvent,
     frozen_map,
 )
 from cockpit.incident import tickets as ticket_table
@@ -97,6 +100,8 @@ class OutboxItem:
     created_at: datetime
     sent_at: datetime | None = None
     result_ids: Mapping[str, str] = field(default_factory=dict)
+    # the timeline event committed with the final outcome (sent or failed for good), if any
+    event: TimelineEvent | None = None
 
     @property
     def is_pending(self) -> bool:
@@ -264,7 +269,15 @@ class Outbox:
             )
         return self._must(item.id)
 
-    def mark_sent(self, item: OutboxItem, now: datetime, ids: Mapping[str, str]) -> OutboxItem:
+    def mark_sent(
+        self,
+        item: OutboxItem,
+        now: datetime,
+        ids: Mapping[str, str],
+        event: TimelineEvent | None = None,
+    ) -> OutboxItem:
+        """Sent; `event` (the timeline's record of it) is committed in the same transaction."""
+        stored = None
         with self.store.transaction() as db:
             db.execute(
                 "UPDATE outbox SET state=?, sent_at=?, last_error='', result_ids=? WHERE id=?",
@@ -295,21 +308,34 @@ class Outbox:
                 )
             if item.kind == TICKET_COMMENT and ids.get("comment_id"):
                 ticket_table.record_own_comment(db, str(item.payload["key"]), ids["comment_id"])
-        return self._must(item.id)
+            if event is not None:
+                stored = self.store.add_event_in(db, event)
+        return dataclasses.replace(self._must(item.id), event=stored)
 
-    def mark_failed(self, item: OutboxItem, error: str, *, retry_at: datetime | None) -> OutboxItem:
-        """retry_at None: failed for good; else pending again from that time."""
+    def mark_failed(
+        self,
+        item: OutboxItem,
+        error: str,
+        *,
+        retry_at: datetime | None,
+        event: TimelineEvent | None = None,
+    ) -> OutboxItem:
+        """retry_at None: failed for good (with `event` in the same transaction); else
+        pending again from that time."""
+        stored = None
         with self.store.transaction() as db:
             if retry_at is None:
                 db.execute(
                     "UPDATE outbox SET state=?, last_error=? WHERE id=?", (FAILED, error, item.id)
                 )
+                if event is not None:
+                    stored = self.store.add_event_in(db, event)
             else:
                 db.execute(
                     "UPDATE outbox SET state=?, last_error=?, next_attempt_at=? WHERE id=?",
                     (PENDING, error, _ts(retry_at), item.id),
                 )
-        return self._must(item.id)
+        return dataclasses.replace(self._must(item.id), event=stored)
 
     def set_remote_id(self, incident_id: str, system: str, remote_id: str) -> None:
         with self.store.transaction() as db:
@@ -393,8 +419,11 @@ class OutboxSender:
         clock: Clock,
         on_result: Callable[[OutboxItem, ActionResult], None] | None = None,
         tracker: TicketTracker | None = None,
+        timeline: Callable[[OutboxItem, ActionResult], TimelineEvent | None] | None = None,
     ) -> None:
         self.outbox = outbox
+        # builds the timeline event of a final outcome; it is committed with the outcome
+        self.timeline = timeline
         self.statuspage = statuspage
         self.pager = pager
         self.tracker = tracker
@@ -444,26 +473,37 @@ class OutboxSender:
             if not result.ok:  # a backend that reports failure instead of raising
                 raise BackendError(result.message)
         except _Permanent as exc:
-            done = self.outbox.mark_failed(item, str(exc), retry_at=None)
-            return done, ActionResult.failure(str(exc))
+            failed = ActionResult.failure(str(exc))
+            done = self.outbox.mark_failed(
+                item, str(exc), retry_at=None, event=self._event(item, failed)
+            )
+            return done, failed
         except Exception as exc:  # whatever broke, the item must not stay in flight
             message = str(exc) or type(exc).__name__
             if not isinstance(exc, BackendError):
                 message = f"unexpected {type(exc).__name__}: {message}"[:200]
             elif not exc.retryable:
-                done = self.outbox.mark_failed(item, message, retry_at=None)
-                return done, ActionResult.failure(f"{_what(item)} failed: {message}")
+                failed = ActionResult.failure(f"{_what(item)} failed: {message}")
+                done = self.outbox.mark_failed(
+                    item, message, retry_at=None, event=self._event(item, failed)
+                )
+                return done, failed
             delay = backoff(item.attempts)
             if isinstance(exc, RateLimited):
-                delay = max(float(exc.retry_after), 1.0)
+                delay = clamp_retry(float(exc.retry_after))
             retry_at = self.clock.now() + timedelta(seconds=delay)
             done = self.outbox.mark_failed(item, message, retry_at=retry_at)
             wait = _seconds(retry_at - self.clock.now())
             return done, ActionResult.failure(
                 f"{_what(item)} not sent yet: {message}, retrying in {wait}"
             )
-        done = self.outbox.mark_sent(item, self.clock.now(), result.ids)
+        done = self.outbox.mark_sent(
+            item, self.clock.now(), result.ids, event=self._event(item, result)
+        )
         return done, result
+
+    def _event(self, item: OutboxItem, result: ActionResult) -> TimelineEvent | None:
+        return self.timeline(item, result) if self.timeline is not None else None
 
     async def _send_update(self, item: OutboxItem, *, in_doubt: bool) -> ActionResult:
         if self.statuspage is None:

@@ -161,6 +161,12 @@ class IncidentStore(Protocol):
         """Store the event; returns it with its id."""
         ...
 
+    def add_event_in(self, transaction: Any, event: TimelineEvent) -> TimelineEvent:
+        """add_event inside a transaction the caller holds open (the connection that the
+        store's transaction() yields): the outbox commits a send's result and its timeline
+        event together, so a crash can never keep one without the other."""
+        ...
+
     def timeline(self, incident_id: str | None, limit: int = 500) -> list[TimelineEvent]:
         """The incident's events (None: the shift log), newest first."""
         ...
@@ -323,6 +329,9 @@ class SQLiteStore:
     def add_event(self, event: TimelineEvent) -> TimelineEvent:
         with self.transaction() as db:
             return insert_event(db, event)
+
+    def add_event_in(self, transaction: Any, event: TimelineEvent) -> TimelineEvent:
+        return insert_event(transaction, event)
 
     def timeline(self, incident_id: str | None, limit: int = 500) -> list[TimelineEvent]:
         """Newest first."""

@@ -211,9 +211,11 @@ class CockpitApp(App[None]):
         return self.query_one(f"#{name}", Panel)
 
     def on_mount(self) -> None:
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            # SSH dropped: sshd sends SIGHUP; leave within a second, no busy loop
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, ImportError):
+            # SSH dropped: sshd sends SIGHUP; leave within a second (a watchdog makes sure)
+            from cockpit.ui.driver import hang_up
+
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, hang_up, self)
         self.update_palette()
         self.theme_changed_signal.subscribe(self, lambda _theme: self.update_palette())
         self._layout(self.size.width)

@@ -15,6 +15,7 @@ from cockpit.backends.statuspage import StatuspageIO
 from cockpit.clock import SystemClock
 from cockpit.config import PagerConfig, StatusPageConfig
 from cockpit.domain import (
+    ActionResult,
     CustomerUpdate,
     Escalation,
     EventKind,
@@ -27,6 +28,7 @@ from cockpit.incident.outbox import (
     CUSTOMER_UPDATE,
     ESCALATION,
     Outbox,
+    OutboxItem,
     OutboxSender,
     customer_update_payload,
     escalation_payload,
@@ -62,7 +64,21 @@ async def main(store_path: str, count: int) -> int:
         identity="alice",
         clock=clock,
     )
-    sender = OutboxSender(outbox, statuspage=statuspage, pager=pager, clock=clock)
+
+    def outcome(item: OutboxItem, result: ActionResult) -> TimelineEvent:
+        """The outcome's timeline event: committed with the outcome, in one transaction."""
+        kind = EventKind.ESCALATION if item.kind == ESCALATION else EventKind.CUSTOMER_UPDATE
+        return TimelineEvent(
+            clock.now(),
+            kind if result.ok else EventKind.ERROR,
+            "outbox",
+            "alice",
+            f"{item.idempotency_key}: {result.message}",
+            details={"outbox_id": item.id},
+            incident_id=INCIDENT,
+        )
+
+    sender = OutboxSender(outbox, statuspage=statuspage, pager=pager, clock=clock, timeline=outcome)
     print("started", flush=True)
     for i in range(count):
         event = store.add_event(

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from cockpit.backends.statuspage import StaticStatusPage
 from cockpit.clock import FrozenClock
 from cockpit.config import StatusPageConfig
-from cockpit.domain import ActionResult, CustomerUpdate, Escalation, Incident, IncidentStatus
+from cockpit.domain import (
+    ActionResult,
+    CustomerUpdate,
+    Escalation,
+    EventKind,
+    Incident,
+    IncidentStatus,
+    TimelineEvent,
+)
 from cockpit.incident.outbox import (
     CUSTOMER_UPDATE,
     ESCALATION,
@@ -101,3 +111,70 @@ async def test_run_loop_sends_on_wake_and_stops(
     stop.set()
     async with asyncio.timeout(5):
         await task
+
+
+class Pager:
+    name = "pager"
+
+    async def escalate(self, escalation: Escalation) -> ActionResult:
+        return ActionResult.success("paged", dedup_key=escalation.dedup_key)
+
+    async def close(self) -> None:
+        return None
+
+
+def _outcome(item: object, result: ActionResult) -> TimelineEvent:
+    return TimelineEvent(
+        FROZEN_AT,
+        EventKind.ESCALATION,
+        "outbox",
+        "alice",
+        f"sent: {result.message}",
+        details={"outbox_id": item.id},  # type: ignore[attr-defined]
+        incident_id="INC-2026-0001",
+    )
+
+
+async def test_the_outcome_and_its_timeline_event_commit_together(
+    clock: FrozenClock, incident: Incident, store: SQLiteStore
+) -> None:
+    outbox = Outbox(store)
+    payload = escalation_payload(Escalation(incident.id, "db", "SEV1", "x"))
+    outbox.enqueue(ESCALATION, incident.id, payload, "esc-1", clock.now())
+    seen: list[object] = []
+    sender = OutboxSender(
+        outbox,
+        statuspage=None,
+        pager=Pager(),
+        clock=clock,
+        timeline=_outcome,
+        on_result=lambda item, _r: seen.append(item.event),
+    )
+    [(done, result)] = await sender.send_due()
+    assert done.state == SENT and result.ok
+    assert done.event is not None and done.event.id and seen == [done.event]
+    assert [e.summary for e in store.timeline(incident.id)] == ["sent: paged"]
+
+
+async def test_an_event_that_cannot_be_written_leaves_the_item_unsent(
+    clock: FrozenClock, incident: Incident, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One transaction: no "sent" without its event (the send is retried, and a pager's
+    dedup_key makes the retry the same page)."""
+    outbox = Outbox(store)
+    payload = escalation_payload(Escalation(incident.id, "db", "SEV1", "x"))
+    item = outbox.enqueue(ESCALATION, incident.id, payload, "esc-1", clock.now())
+
+    def disk_full(db: object, event: TimelineEvent) -> TimelineEvent:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "add_event_in", disk_full)
+    sending = outbox.mark_sending(item)
+    with pytest.raises(OSError):
+        outbox.mark_sent(sending, clock.now(), {"dedup_key": "k"}, event=_outcome(item, OK))
+    assert outbox._must(item.id).state == "sending"  # rolled back: still in doubt, not lost
+    assert store.timeline(incident.id) == []
+
+
+OK = ActionResult.success("paged")
+FROZEN_AT = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
