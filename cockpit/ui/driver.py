@@ -27,7 +27,7 @@ from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
 # how long the orderly exit may take after a hang-up before the process is ended
-EXIT_WATCHDOG_SECONDS = 0.8
+EXIT_WATCHDOG_SECONDS = 0.5
 
 _watchdog_lock = threading.Lock()
 _watchdog: threading.Thread | None = None
