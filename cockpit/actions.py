@@ -121,6 +121,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "incident"),
     ActionSpec("postmortem", "P", "Write the post-mortem draft to a file", False,
                "incident", "Post-mortem"),
+    ActionSpec("handover", "h", "Shift handover: review, edit, save; acknowledge one", True),
     ActionSpec("restart", "r", "Restart the selected pod", True, "pods", "Restart"),
     ActionSpec("logs", "l", "Show the selected pod's logs", False, "pods", "Logs"),
     ActionSpec("messages", "m", "Show the messages at the head of the queue", False,
@@ -617,6 +618,63 @@ class Actions:
             EventKind.COMMANDER,
             f"{{id}} commander: {commander}",
         )
+
+    # ----------------------------------------------------------------- handover
+
+    async def handover(self, text: str) -> ActionResult:
+        """Save the outgoing engineer's handover (Markdown) on the timeline."""
+        if not self.allowed("handover"):
+            self._audit("handover", "shift", "refused", {"reason": "read-only"})
+            return ActionResult.failure("read-only mode: handover is disabled")
+        text = text.strip()
+        if not text:
+            return ActionResult.failure("the handover is empty")
+        event = self.record(
+            EventKind.HANDOVER,
+            "cockpit",
+            f"Handover by {self.actor}",
+            {"markdown": text, "acknowledged_by": None},
+            evidence=False,
+        )
+        self._audit("handover", "shift", "ok", {"event": str(event.id)})
+        return ActionResult.success(f"Handover saved to the timeline (event {event.id})")
+
+    def latest_handover(self, within: timedelta = timedelta(days=2)) -> TimelineEvent | None:
+        """The newest saved handover (not an acknowledgement), if any."""
+        now = self.clock.now()
+        found = [
+            e
+            for e in self.store.events_between(now - within, now + timedelta(seconds=1))
+            if e.kind is EventKind.HANDOVER and "markdown" in e.details
+        ]
+        return found[-1] if found else None
+
+    def handover_acknowledged(self, handover: TimelineEvent) -> TimelineEvent | None:
+        """The acknowledgement of this handover, if the incoming engineer gave one."""
+        until = self.clock.now() + timedelta(seconds=1)
+        for event in self.store.events_between(handover.at, until):
+            if event.kind is EventKind.HANDOVER and event.details.get("acknowledges") == (
+                handover.id
+            ):
+                return event
+        return None
+
+    async def acknowledge_handover(self, handover: TimelineEvent) -> ActionResult:
+        """The incoming engineer has read the handover: stamped on the timeline."""
+        if not self.allowed("handover"):
+            return ActionResult.failure("read-only mode: handover is disabled")
+        if self.handover_acknowledged(handover) is not None:
+            return ActionResult.failure(f"handover {handover.id} is already acknowledged")
+        self.record(
+            EventKind.HANDOVER,
+            "cockpit",
+            f"Handover from {handover.actor} acknowledged by {self.actor}",
+            {"acknowledges": handover.id},
+            incident_id=handover.incident_id,
+            evidence=False,
+        )
+        self._audit("handover_ack", str(handover.id), "ok")
+        return ActionResult.success(f"Handover from {handover.actor} acknowledged")
 
     def latest_note(self, incident_id: str | None) -> str:
         for event in self.store.timeline(incident_id, limit=200):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cockpit import __version__
 
-SUBCOMMANDS = ("config", "secrets", "doctor", "postmortem", "report", "themes")
+SUBCOMMANDS = ("config", "secrets", "doctor", "postmortem", "report", "handover", "themes")
 
 NO_CONFIG = """\
 cockpit: no config file at {path}
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cockpit",
         description="A full-screen on-call cockpit: alerts, incident, pods and queues.",
         epilog="Subcommands: cockpit config example | secrets {set,get,delete,list} NAME | "
-        "doctor | postmortem [INCIDENT-ID] | report [--since 24h] | themes",
+        "doctor | postmortem [INCIDENT-ID] | report [--since 24h] | handover | themes",
     )
     parser.add_argument("--demo", action="store_true", help="run on the built-in simulated world")
     parser.add_argument(
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-DEMO_SUBCOMMANDS = ("postmortem", "report")
+DEMO_SUBCOMMANDS = ("postmortem", "report", "handover")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,6 +189,13 @@ def run_demo_subcommand(name: str, argv: list[str]) -> int:
             audit_path=directory / "audit.jsonl",
             config=demo_config().report,
         )
+    if name == "handover":
+        from cockpit.config import demo_config
+        from cockpit.incident.handover import main as handover_main
+
+        return handover_main(
+            argv, store_path=str(store_path), shift=demo_config().report.shift, quarantine_dir=None
+        )
     return 2
 
 
@@ -239,5 +246,15 @@ def run_subcommand(name: str, argv: list[str]) -> int:
             store_path=config.store_path,
             audit_path=default_audit_path(),
             config=config.report,
+        )
+    if name == "handover":
+        from cockpit.config import data_dir
+        from cockpit.incident.handover import main as handover_main
+
+        return handover_main(
+            rest,
+            store_path=config.store_path,
+            shift=config.report.shift,
+            quarantine_dir=data_dir() / "quarantine",
         )
     return 2

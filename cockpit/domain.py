@@ -291,6 +291,7 @@ class EventKind(enum.StrEnum):
     ERROR = "error"
     OWNER = "owner"  # the incident's team / service changed
     CLOSED = "closed"  # a resolved incident taken off the panel
+    HANDOVER = "handover"  # a shift handover saved, or acknowledged by the incoming engineer
     TICKET = "ticket"  # a bug ticket filed, its status changed, a developer commented
 
 
