@@ -92,7 +92,7 @@ class ActionSpec:
     description: str
     writes: bool  # writes anywhere outside the cockpit's own view: refused when read-only
     panel: str = ""  # alerts / incident / pods / queues, "" for anywhere
-    label: str = ""  # the footer's word for it
+    label: str = ""  # the footer's word for it (offered once the panel has action_<id>)
     via: str = ""  # the key lives in a screen this action of the panel opens (help, palette)
 
 
@@ -115,10 +115,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "incident", "Severity"),
     ActionSpec("set_commander", "c", "Change the incident commander", True,
                "incident", "Commander"),
-    # no label yet: bound but not in the footer until the incident panel has action_<id>
-    ActionSpec("set_owner", "o", "Change the incident's team and service", True, "incident"),
+    ActionSpec("set_owner", "o", "Change the incident's team and service", True,
+               "incident", "Owner"),
     ActionSpec("close_incident", "x", "Close the resolved incident (off the panel)", True,
-               "incident"),
+               "incident", "Close"),
     ActionSpec("postmortem", "P", "Write the post-mortem draft to a file", False,
                "incident", "Post-mortem"),
     ActionSpec("handover", "h", "Shift handover: review, edit, save; acknowledge one", True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -35,10 +36,11 @@ def bound_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def until(
-    pilot: Pilot[Any], check: Callable[[], T | None], what: str, timeout: float = 20.0
+    pilot: Pilot[Any], check: Callable[[], T | None], what: str = "", timeout: float = 20.0
 ) -> T:
-    """Let the app run until check() is truthy and return it; fail naming what was awaited.
-    A check that raises (a widget not mounted yet, a screen in transition) counts as no."""
+    """Let the app run until check() is truthy and return it; fail naming what was awaited
+    (`what`, else the check's source line). A check that raises (a widget not mounted yet,
+    a screen in transition) counts as no. The one "wait until" of the Pilot tests."""
     deadline = time.monotonic() + timeout
     result: T | None = None
     while True:
@@ -49,8 +51,17 @@ async def until(
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s (last: {result!r})")
+            raise AssertionError(
+                f"{what or _source(check)}: not within {timeout}s (last: {result!r})"
+            )
         await pilot.pause(0.05)
+
+
+def _source(check: Callable[[], object]) -> str:
+    try:
+        return inspect.getsource(check).strip()
+    except (OSError, TypeError):
+        return repr(check)
 
 
 def header(app: CockpitApp) -> str:

@@ -15,7 +15,8 @@ import contextlib
 import signal
 from collections.abc import Callable
 from functools import partial
-from typing import Any, ParamSpec
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from rich.text import Text
 from textual import events
@@ -28,7 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker
 
-from cockpit.actions import ACTIONS, Actions
+from cockpit.actions import ACTIONS, Actions, ActionSpec
 from cockpit.backends.base import Switchable
 from cockpit.domain import ActionResult, AlertGroup, TimelineEvent
 from cockpit.live import Freshness, LiveState
@@ -48,6 +49,9 @@ from cockpit.ui.panels.queues import QueuesPanel
 from cockpit.ui.screens.views import DetailScreen
 from cockpit.ui.text import clean
 from cockpit.ui.theming import choose_theme, load_themes, terminal_colors
+
+if TYPE_CHECKING:
+    from cockpit.queue_trends import QueueTrends
 
 P = ParamSpec("P")
 WIDE = 160  # at and above this width the four panels stand side by side
@@ -88,7 +92,7 @@ class CockpitCommands(Provider):
         app = self.cockpit
         items: list[tuple[str, Callable[[], Any], str]] = []
         for action in ACTIONS:
-            if not app.actions.allowed(action.id):
+            if not app.offers(action):
                 continue
             items.append(
                 (action.description, partial(app.run_palette_action, action.id), action.key)
@@ -361,11 +365,15 @@ class CockpitApp(App[None]):
             self.screen.maximize(panel, container=False)
 
     def action_help(self) -> None:
-        self.push_screen(
-            DetailScreen(
-                "Keys", help_text(help_rows(self.actions.allowed), read_only=self.actions.read_only)
-            )
-        )
+        keys = help_rows(self.offers)
+        self.push_screen(DetailScreen("Keys", help_text(keys, read_only=self.actions.read_only)))
+
+    def offers(self, action: ActionSpec) -> bool:
+        """Whether the help and the palette offer it: allowed (read-only mode) and
+        implemented by its panel (or the App)."""
+        node: object = self.panel(action.panel) if action.panel else self
+        name = action.via or action.id
+        return self.actions.allowed(action.id) and hasattr(node, f"action_{name}")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.actions.allowed(action):
@@ -396,7 +404,9 @@ class CockpitApp(App[None]):
         if running is not None and not running.is_finished:
             return
         self._flows[flow] = self.run_worker(
-            flow(self, *args, **kwargs), name=getattr(flow, "__qualname__", "flow"), group="flows"
+            partial(flow, self, *args, **kwargs),
+            name=getattr(flow, "__qualname__", "flow"),
+            group="flows",
         )
 
     def report(self, result: ActionResult) -> None:
@@ -428,13 +438,13 @@ def _is_a_cockpit(app: CockpitApp) -> Cockpit:
     return app
 
 
-def _user_theme_dir() -> Any:
+def _user_theme_dir() -> Path:
     from cockpit.config import config_dir
 
     return config_dir() / "themes"
 
 
-def _make_trends(runtime: Runtime) -> Any:
+def _make_trends(runtime: Runtime) -> QueueTrends:
     from cockpit.queue_trends import QueueTrends
 
     return QueueTrends(clock=runtime.clock)

@@ -7,7 +7,7 @@ from a script. Nothing under cockpit/ui but app.py imports cockpit.ui.app.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 # a user flow: async def verb(cockpit, subject...) -> None, in cockpit/ui/flows/<feature>.py
-Flow = Callable[Concatenate["Cockpit", P], Awaitable[None]]
+Flow = Callable[Concatenate["Cockpit", P], Coroutine[Any, Any, None]]
 
 
 class Cockpit(Protocol):

@@ -18,6 +18,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.worker import Worker
@@ -54,7 +55,7 @@ class FeedHost(Protocol):
 
     def run_worker(
         self,
-        work: Coroutine[Any, Any, None],
+        work: Callable[[], Coroutine[Any, Any, None]],
         name: str | None = "",
         group: str = "default",
         description: str = "",
@@ -96,7 +97,7 @@ class Feeds:
             self.watch_pods()
         if runtime.outbox is not None:
             self.host.run_worker(
-                self._send_outbox(), name="outbox", group="feeds", exit_on_error=False
+                self._send_outbox, name="outbox", group="feeds", exit_on_error=False
             )
 
     def tick(self) -> None:
@@ -113,7 +114,7 @@ class Feeds:
 
     def poll(self, name: str, load: Callable[[], Awaitable[None]], interval: timedelta) -> None:
         self.host.run_worker(
-            self._poll_loop(name, load, interval),
+            partial(self._poll_loop, name, load, interval),
             name=f"{name} feed",
             group="feeds",
             exit_on_error=False,
@@ -181,7 +182,7 @@ class Feeds:
             self.pod_watch.cancel()
         self.watch_connected = False
         self.pod_watch = self.host.run_worker(
-            self._watch_loop(), name=POD_WATCH, group="feeds", exit_on_error=False
+            self._watch_loop, name=POD_WATCH, group="feeds", exit_on_error=False
         )
         return self.pod_watch
 

@@ -57,11 +57,11 @@ def app_bindings() -> list[BindingType]:
     return bindings
 
 
-def help_rows(allowed: Callable[[str], bool]) -> list[tuple[str, str, str]]:
-    """(key, where, what) for the help page: navigation, then every action allowed."""
+def help_rows(offered: Callable[[ActionSpec], bool]) -> list[tuple[str, str, str]]:
+    """(key, where, what) for the help page: navigation, then every action offered."""
     rows = [(key, "anywhere", what) for key, what in NAVIGATION]
     for s in ACTIONS:
-        if allowed(s.id):
+        if offered(s):
             where = s.panel or "anywhere"
             if s.via:
                 where = f"{s.via} ({spec(s.via).key})"

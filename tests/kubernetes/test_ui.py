@@ -24,10 +24,11 @@ from textual.pilot import Pilot
 from textual.widgets import Log, RadioSet
 
 from cockpit.domain import EventKind, PodHealth, RestartMode, TimelineEvent
-from cockpit.ui.app import CockpitApp
+from cockpit.ui.app import CockpitApp, CockpitCommands
+from cockpit.ui.feeds import POD_WATCH
 from cockpit.ui.panels.pods import PodsPanel
 from cockpit.ui.screens.forms import FormScreen
-from cockpit.ui.screens.views import DetailScreen, LogsScreen
+from cockpit.ui.screens.views import DetailScreen, LogsScreen, PickScreen
 from tests.pilot import CockpitFactory, bound_idle_wait, header, until
 from tests.screen import screen_text as _screen_text
 
@@ -527,3 +528,43 @@ async def test_api_server_down_then_back(
                 await stop(server)
     problems = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert not problems
+
+
+def pod_watches(app: CockpitApp) -> list[Any]:
+    """The pod watch loops running: exactly one at any time."""
+    return [w for w in app.workers if w.name == POD_WATCH and w.is_running]
+
+
+async def test_context_switch_watches_the_new_scope_with_exactly_one_watch(
+    emulator: Any, cockpit: CockpitApp
+) -> None:
+    """Palette -> switch context: pick the context, name the namespaces; the panel shows
+    only them, through one watch (the old one is ended, not left running beside it)."""
+    async with cockpit.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, cockpit)
+        assert len(pod_watches(cockpit)) == 1
+        commands = CockpitCommands(cockpit.screen).commands()
+        (switch,) = [c for text, c, _ in commands if text.startswith("Kubernetes: switch")]
+        switch()
+        picker = await until(
+            pilot, lambda: isinstance(cockpit.screen, PickScreen) and cockpit.screen, "contexts"
+        )
+        assert [value for _, value in picker.options] == ["emu", "other"]
+        await pilot.press("enter")  # emu, the first
+        await until(pilot, lambda: isinstance(cockpit.screen, FormScreen), "the namespaces")
+        await pilot.press(*"payments", "ctrl+s")
+        await closed(pilot, cockpit)
+        await until(
+            pilot,
+            lambda: any("watching emu payments" in n for n in notifications(cockpit)),
+            "the switch notification",
+        )
+        await until(
+            pilot,
+            lambda: {key.split("/")[0] for key, _, _ in rows(cockpit)} == {"payments"},
+            "only the payments pods",
+        )
+        await until(pilot, lambda: len(pod_watches(cockpit)) == 1, "one pod watch")
+        await settle(pilot)
+        assert len(pod_watches(cockpit)) == 1
+        assert len(rows(cockpit)) == 3

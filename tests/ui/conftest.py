@@ -8,8 +8,7 @@ catches up fast, and every wait is a poll with a generous timeout, never a fixed
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from cockpit.runtime import Runtime, build_demo_runtime
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.keyed_table import KeyedTable
 from cockpit.ui.panels.base import Panel
-from tests.pilot import bound_idle_wait
+from tests.pilot import bound_idle_wait, until
 
 SIZES = [(80, 24), (200, 50)]
 FAST = timedelta(seconds=0.2)
@@ -63,20 +62,8 @@ def app(runtime: Runtime) -> CockpitApp:
     return CockpitApp(runtime)
 
 
-async def wait_until(
-    pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 10.0, what: str = ""
-) -> None:
-    """Let the app run until predicate() is true; fail with `what` after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if predicate():
-                return
-        except Exception:  # a widget not mounted yet, a screen in transition
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        await pilot.pause(0.03)
+# the one "wait until" is tests.pilot.until; the old name stays for branches in flight
+wait_until = until
 
 
 def screen_lines(app: CockpitApp) -> list[str]:
@@ -118,13 +105,13 @@ def row_texts(app: CockpitApp, name: str) -> list[str]:
 
 async def ready(pilot: Pilot[Any], app: CockpitApp) -> None:
     """Wait until all three sources delivered and every panel has rows."""
-    await wait_until(
+    await until(
         pilot,
         lambda: (
             all(table(app, n).row_count for n in ("alerts", "pods", "queues"))
             and all(app.live.freshness[n].last_ok for n in ("alerts", "pods", "queues"))
         ),
-        what="the first data of every source",
+        "the first data of every source",
     )
 
 
@@ -136,14 +123,14 @@ async def settle(pilot: Pilot[Any], seconds: float = 0.2) -> None:
 
 async def modal(pilot: Pilot[Any], app: CockpitApp, cls: type[Screen[Any]]) -> Any:
     """Wait until a screen of that class is on top; return it."""
-    await wait_until(pilot, lambda: isinstance(app.screen, cls), what=cls.__name__)
+    await until(pilot, lambda: isinstance(app.screen, cls), cls.__name__)
     await pilot.pause()
     return app.screen
 
 
 async def home(pilot: Pilot[Any], app: CockpitApp) -> None:
     """Wait until every dialog is closed."""
-    await wait_until(pilot, lambda: app.screen is app.default_screen, what="the main screen")
+    await until(pilot, lambda: app.screen is app.default_screen, "the main screen")
 
 
 def notifications(app: CockpitApp) -> list[str]:

@@ -13,6 +13,7 @@ from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.screens.forms import FormScreen
 from cockpit.ui.screens.views import DetailScreen
+from tests.pilot import until
 from tests.ui.conftest import (
     SIZES,
     home,
@@ -22,7 +23,6 @@ from tests.ui.conftest import (
     screen_text,
     settle,
     table,
-    wait_until,
 )
 
 
@@ -57,7 +57,7 @@ async def test_filter_reduces_rows_and_escape_clears(app: CockpitApp) -> None:
         await pilot.press("/")
         assert isinstance(app.focused, Input)
         await pilot.press(*"payments")
-        await wait_until(pilot, lambda: 0 < pods.row_count < total, what="filtered rows")
+        await until(pilot, lambda: 0 < pods.row_count < total, "filtered rows")
         assert all("payments" in r for r in row_texts(app, "pods"))
         assert "filter: payments" in screen_text(app)
         # enter keeps the filter and goes back to the table
@@ -67,16 +67,16 @@ async def test_filter_reduces_rows_and_escape_clears(app: CockpitApp) -> None:
         # escape in the filter line clears it
         await pilot.press("/")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: pods.row_count == total, what="all rows back")
+        await until(pilot, lambda: pods.row_count == total, "all rows back")
         assert app.focused is pods
         assert "filter:" not in screen_text(app)
         # a filter nothing matches says so
         await pilot.press("/")
         await pilot.press(*"zz")
-        await wait_until(pilot, lambda: pods.row_count == 0)
+        await until(pilot, lambda: pods.row_count == 0)
         assert "no row matches the filter" in screen_text(app)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: pods.row_count == total)
+        await until(pilot, lambda: pods.row_count == total)
 
 
 async def test_enter_shows_alert_detail_and_escape_closes(app: CockpitApp) -> None:
@@ -135,13 +135,13 @@ async def test_ack_cancel_confirm_and_unack(
         await modal(pilot, app, FormScreen)
         await pilot.press("y")
         await home(pilot, app)
-        await wait_until(pilot, lambda: len(world.silences) == 1, what="the silence")
+        await until(pilot, lambda: len(world.silences) == 1, "the silence")
         silence = next(iter(world.silences.values()))
         assert silence.comment.startswith("ACK!")
         assert dict(silence.matchers)["alertname"] == "CheckoutLatencyHigh"
-        await wait_until(pilot, lambda: group(app, "CheckoutLatencyHigh").acked, what="acked")
+        await until(pilot, lambda: group(app, "CheckoutLatencyHigh").acked, "acked")
         # acked groups sort apart below; the cursor followed the group
-        await wait_until(pilot, lambda: alerts.row_keys()[0] != key)
+        await until(pilot, lambda: alerts.row_keys()[0] != key)
         assert alerts.selected_key == key
         row = alerts.get_row(key)
         assert str(row[-1]) == "✓ 1h00m"  # time left in the ACK column
@@ -150,12 +150,12 @@ async def test_ack_cancel_confirm_and_unack(
         # the timeline (shift log) has the ACK with the silence id
         acks = [e for e in store.timeline(None) if e.kind is EventKind.ACK]
         assert len(acks) == 1 and acks[0].details["ids"]["silence_id"] == silence.id
-        await wait_until(pilot, lambda: any("ACK" in r for r in row_texts(app, "incident")))
+        await until(pilot, lambda: any("ACK" in r for r in row_texts(app, "incident")))
 
         # time passes: the ACK column counts down
         app.clock.advance(600)  # type: ignore[attr-defined]
         app.poll_now("alerts")
-        await wait_until(pilot, lambda: str(alerts.get_row(key)[-1]) == "✓ 50m", what="50m left")
+        await until(pilot, lambda: str(alerts.get_row(key)[-1]) == "✓ 50m", "50m left")
 
         # A expires it (after its own confirmation)
         await pilot.press("A")
@@ -163,10 +163,10 @@ async def test_ack_cancel_confirm_and_unack(
         assert "Expire silence" in screen_text(app)
         await pilot.press("y")
         await home(pilot, app)
-        await wait_until(pilot, lambda: world.silences[silence.id].state == "expired")
-        await wait_until(pilot, lambda: not group(app, "CheckoutLatencyHigh").acked)
+        await until(pilot, lambda: world.silences[silence.id].state == "expired")
+        await until(pilot, lambda: not group(app, "CheckoutLatencyHigh").acked)
         assert any(e.kind is EventKind.UNACK for e in store.timeline(None))
-        await wait_until(pilot, lambda: alerts.row_keys()[0] == key, what="back on top")
+        await until(pilot, lambda: alerts.row_keys()[0] == key, "back on top")
 
 
 async def test_ack_duration_is_validated(app: CockpitApp, runtime: Runtime) -> None:
@@ -178,7 +178,7 @@ async def test_ack_duration_is_validated(app: CockpitApp, runtime: Runtime) -> N
         duration.value = "soon"
         dialog.query_one("#cancel").focus()
         await pilot.press("y")
-        await wait_until(pilot, lambda: "write it like 30m" in screen_text(app))
+        await until(pilot, lambda: "write it like 30m" in screen_text(app))
         assert isinstance(app.screen, FormScreen)
         await settle(pilot)
         assert runtime.demo.world.silences == {}

@@ -8,6 +8,7 @@ from cockpit.domain import EventKind, IncidentStatus, Severity
 from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp, StatusBar
 from cockpit.ui.screens.forms import FormScreen
+from tests.pilot import until
 from tests.ui.conftest import (
     home,
     modal,
@@ -17,7 +18,6 @@ from tests.ui.conftest import (
     screen_text,
     settle,
     table,
-    wait_until,
 )
 
 
@@ -59,13 +59,13 @@ async def test_declare_prefilled_cancel_then_submit_note_and_resolve(
         assert incident.severity is Severity.SEV1
         assert incident.title == group.firing[0].summary
         assert EventKind.DECLARED in kinds(runtime, incident.id)
-        await wait_until(pilot, lambda: incident.id in screen_text(app), what="the incident")
+        await until(pilot, lambda: incident.id in screen_text(app), "the incident")
         assert "No open incident" not in screen_text(app)
         assert incident.id in str(app.query_one(StatusBar).render())
 
         # i again refuses: one incident at a time
         await pilot.press("i")
-        await wait_until(pilot, lambda: any("is open" in n for n in notifications(app)))
+        await until(pilot, lambda: any("is open" in n for n in notifications(app)))
         assert app.screen is app.default_screen
 
         # n: a note, typed in the text area, submitted with ctrl+s
@@ -77,12 +77,12 @@ async def test_declare_prefilled_cancel_then_submit_note_and_resolve(
         await home(pilot, app)
         notes = [e for e in store.timeline(incident.id) if e.kind is EventKind.NOTE]
         assert [n.summary for n in notes] == ["heap!"]
-        await wait_until(pilot, lambda: any("heap!" in r for r in row_texts(app, "incident")))
+        await until(pilot, lambda: any("heap!" in r for r in row_texts(app, "incident")))
         # an empty note is refused by the form and adds nothing
         await pilot.press("n")
         await modal(pilot, app, FormScreen)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "the note is empty" in screen_text(app))
+        await until(pilot, lambda: "the note is empty" in screen_text(app))
         await pilot.press("escape")
         await home(pilot, app)
         assert len([k for k in kinds(runtime, incident.id) if k is EventKind.NOTE]) == 1
@@ -112,7 +112,7 @@ async def test_declare_prefilled_cancel_then_submit_note_and_resolve(
         resolved = store.get_incident(incident.id)
         assert resolved is not None and resolved.status is IncidentStatus.RESOLVED
         assert EventKind.RESOLVED in kinds(runtime, incident.id)
-        await wait_until(pilot, lambda: "No open incident" in screen_text(app))
+        await until(pilot, lambda: "No open incident" in screen_text(app))
 
 
 async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime: Runtime) -> None:
@@ -124,7 +124,7 @@ async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime:
         await runtime_declare(pilot, app)
         incident = runtime.store.current_incident()
         assert incident is not None
-        await wait_until(pilot, lambda: "u Update" in screen_text(app).splitlines()[-1])
+        await until(pilot, lambda: "u Update" in screen_text(app).splitlines()[-1])
 
         # the form, then escape: nothing queued, nothing posted
         await pilot.press("u")
@@ -138,7 +138,7 @@ async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime:
         await pilot.press("u")
         await modal(pilot, app, FormScreen)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "Post this update" in screen_text(app))
+        await until(pilot, lambda: "Post this update" in screen_text(app))
         assert isinstance(app.focused, Button) and app.focused.id == "cancel"
         assert "Customers will see exactly this" in screen_text(app)
         await pilot.press("n")
@@ -151,16 +151,16 @@ async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime:
         await pilot.press("u")
         await modal(pilot, app, FormScreen)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "Post this update" in screen_text(app))
+        await until(pilot, lambda: "Post this update" in screen_text(app))
         await pilot.press("y")
         await home(pilot, app)
-        await wait_until(pilot, lambda: len(world.status_updates) == 1, what="the status page")
+        await until(pilot, lambda: len(world.status_updates) == 1, "the status page")
         _remote, update = world.status_updates[0]
         assert update.incident_id == incident.id
         assert update.status is IncidentStatus.INVESTIGATING
         assert update.body.startswith("We are investigating")
         events = runtime.store.timeline(incident.id)
-        await wait_until(
+        await until(
             pilot,
             lambda: any(
                 e.summary.startswith("Customer update sent")
@@ -170,7 +170,7 @@ async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime:
         )
         events = runtime.store.timeline(incident.id)
         assert sum(1 for e in events if e.kind is EventKind.CUSTOMER_UPDATE) == 2  # queued, sent
-        await wait_until(pilot, lambda: any("UPD" in r for r in row_texts(app, "incident")))
+        await until(pilot, lambda: any("UPD" in r for r in row_texts(app, "incident")))
         assert "last customer" in screen_text(app)  # the summary line (it wraps)
         await settle(pilot, 0.5)
         assert len(world.status_updates) == 1  # sent once
@@ -208,8 +208,8 @@ async def test_escalate_pages_once(app: CockpitApp, runtime: Runtime) -> None:
             await modal(pilot, app, FormScreen)
             await pilot.press("y")
             await home(pilot, app)
-            await wait_until(pilot, lambda: len(world.pages) == 1, what="the page")
-        await wait_until(
+            await until(pilot, lambda: len(world.pages) == 1, "the page")
+        await until(
             pilot,
             lambda: any(
                 e.summary.startswith("Escalation sent") for e in runtime.store.timeline(incident.id)
@@ -217,16 +217,16 @@ async def test_escalate_pages_once(app: CockpitApp, runtime: Runtime) -> None:
         )
         await settle(pilot, 0.5)
         assert list(world.pages) == [f"{incident.id}:payments"]
-        await wait_until(pilot, lambda: any("PAGE" in r for r in row_texts(app, "incident")))
+        await until(pilot, lambda: any("PAGE" in r for r in row_texts(app, "incident")))
 
 
 async def test_command_palette_runs_an_action(app: CockpitApp, runtime: Runtime) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: app.screen is not app.default_screen, what="palette")
+        await until(pilot, lambda: app.screen is not app.default_screen, "palette")
         await pilot.press(*"a note")
-        await wait_until(pilot, lambda: "Add a note to the incident timeline" in screen_text(app))
+        await until(pilot, lambda: "Add a note to the incident timeline" in screen_text(app))
         await pilot.press("enter")
         await modal(pilot, app, FormScreen)
         await pilot.press(*"via ^p")
@@ -234,24 +234,24 @@ async def test_command_palette_runs_an_action(app: CockpitApp, runtime: Runtime)
         await home(pilot, app)
         notes = [e for e in runtime.store.timeline(None) if e.kind is EventKind.NOTE]
         assert [n.summary for n in notes] == ["via ^p"]
-        await wait_until(pilot, lambda: table(app, "incident").row_count == 1)
+        await until(pilot, lambda: table(app, "incident").row_count == 1)
 
         # a panel's action from the palette runs on that panel's selected row
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: app.screen is not app.default_screen, what="palette")
+        await until(pilot, lambda: app.screen is not app.default_screen, "palette")
         await pilot.press(*"ackno")
-        await wait_until(pilot, lambda: "Acknowledge the selected" in screen_text(app))
+        await until(pilot, lambda: "Acknowledge the selected" in screen_text(app))
         await pilot.press("enter")
         await modal(pilot, app, FormScreen)
         assert "Acknowledge CheckoutLatencyHigh?" in screen_text(app)
         await pilot.press("y")
         await home(pilot, app)
-        await wait_until(pilot, lambda: len(runtime.demo.world.silences) == 1, what="the ack")
+        await until(pilot, lambda: len(runtime.demo.world.silences) == 1, "the ack")
 
 
 async def test_q_quits(app: CockpitApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         await pilot.press("q")
-        await wait_until(pilot, lambda: not app.is_running, what="the app to exit")
+        await until(pilot, lambda: not app.is_running, "the app to exit")
     assert app.return_code == 0

@@ -9,6 +9,7 @@ from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.screens.forms import FormScreen
 from cockpit.ui.screens.views import LogsScreen, MessagesScreen
+from tests.pilot import until
 from tests.ui.conftest import (
     home,
     modal,
@@ -18,7 +19,6 @@ from tests.ui.conftest import (
     select_row,
     settle,
     table,
-    wait_until,
 )
 
 
@@ -58,13 +58,13 @@ async def test_restart_offers_both_modes_and_rollout_fixes_payments(
         assert dialog.values()["mode"] == RestartMode.ROLLOUT.value
         await pilot.press("y")
         await home(pilot, app)
-        await wait_until(pilot, lambda: workload.rollouts == 1, what="the rollout")
+        await until(pilot, lambda: workload.rollouts == 1, "the rollout")
         events = [e for e in runtime.store.timeline(None) if e.kind is EventKind.RESTART]
         assert len(events) == 1 and events[0].details["mode"] == RestartMode.ROLLOUT.value
 
         # later: the new pods run, the old ones are gone
         runtime.clock.advance(30)  # type: ignore[attr-defined]
-        await wait_until(
+        await until(
             pilot,
             lambda: payments_api(app) and set(payments_api(app)) == {"Running"},
             what="payments-api Running",
@@ -72,7 +72,7 @@ async def test_restart_offers_both_modes_and_rollout_fixes_payments(
         assert len(payments_api(app)) == 3
         assert all(p.healthy for k, p in app.live.pods.items() if "payments-api" in k)
         # nothing crashes any more: the panel's first row is a healthy pod
-        await wait_until(pilot, lambda: app.live.pods[table(app, "pods").row_keys()[0]].healthy)
+        await until(pilot, lambda: app.live.pods[table(app, "pods").row_keys()[0]].healthy)
 
 
 async def test_restart_refusal_and_permanent_delete_warning(
@@ -84,7 +84,7 @@ async def test_restart_refusal_and_permanent_delete_warning(
         # a paused Deployment: refused with kubectl's reason, no dialog
         select_row(app, "pods", "catalog/catalog-indexer-")
         await pilot.press("r")
-        await wait_until(pilot, lambda: any("is paused" in n for n in notifications(app)))
+        await until(pilot, lambda: any("is paused" in n for n in notifications(app)))
         message = next(n for n in notifications(app) if "is paused" in n)
         assert "kubectl rollout resume deployment/catalog-indexer" in message
         await settle(pilot)
@@ -112,10 +112,10 @@ async def test_logs_and_previous_container(app: CockpitApp) -> None:
         await pilot.press("l")
         screen = await modal(pilot, app, LogsScreen)
         log = screen.query_one(Log)
-        await wait_until(pilot, lambda: log.line_count > 1, what="log lines")
+        await until(pilot, lambda: log.line_count > 1, "log lines")
         assert "current container" in screen_text(app)
         await pilot.press("p")
-        await wait_until(
+        await until(
             pilot,
             lambda: any("OutOfMemoryError" in line for line in log.lines),
             what="the previous container's OOM",
@@ -139,7 +139,7 @@ async def test_messages_and_quarantine_of_the_poison(app: CockpitApp, runtime: R
         assert key is not None and key.endswith("/invoices")
         await pilot.press("m")
         screen = await modal(pilot, app, MessagesScreen)
-        await wait_until(pilot, lambda: screen.messages, what="the messages")
+        await until(pilot, lambda: screen.messages, "the messages")
         text = screen_text(app)
         assert "requeue" in text and "redelivered" in text
         head = screen.messages[0]
@@ -159,13 +159,13 @@ async def test_messages_and_quarantine_of_the_poison(app: CockpitApp, runtime: R
         await modal(pilot, app, FormScreen)
         await pilot.press("y")
         await modal(pilot, app, MessagesScreen)
-        await wait_until(pilot, lambda: len(world.quarantined) == 1, what="the quarantine")
+        await until(pilot, lambda: len(world.quarantined) == 1, "the quarantine")
         assert world.quarantined[0]["message_id"] == head.message_id
         assert poison in invoices.removed
         remaining = await runtime.broker.peek(app.panel("queues").items[key], 5)  # type: ignore[union-attr]
         assert head.message_id not in [m.message_id for m in remaining]
         # the screen reloads without it
-        await wait_until(
+        await until(
             pilot,
             lambda: screen.messages and screen.messages[0].message_id != head.message_id,
             what="the reloaded head",

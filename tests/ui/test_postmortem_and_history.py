@@ -9,7 +9,8 @@ from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.flows import incident as flows
 from cockpit.ui.screens.views import DetailScreen, PickScreen
-from tests.ui.conftest import home, modal, notifications, ready, screen_text, wait_until
+from tests.pilot import until
+from tests.ui.conftest import home, modal, notifications, ready, screen_text
 
 
 async def test_postmortem_key_writes_the_draft_with_the_timeline(
@@ -22,7 +23,7 @@ async def test_postmortem_key_writes_the_draft_with_the_timeline(
         await pilot.press("2")
         await pilot.press("P")
         directory = runtime.postmortem_dir
-        await wait_until(
+        await until(
             pilot,
             lambda: directory.exists() and any(directory.iterdir()),
             what="a post-mortem file",
@@ -34,7 +35,7 @@ async def test_postmortem_key_writes_the_draft_with_the_timeline(
         assert "Checkout slow" in text
         assert "payments-api OOMKilled, rolling back" in text  # the timeline is in it
         assert "Root cause" in text and "Follow-ups" in text
-        await wait_until(pilot, lambda: any(str(path) in n for n in notifications(app)))
+        await until(pilot, lambda: any(str(path) in n for n in notifications(app)))
 
 
 async def test_a_past_incident_opens_read_only_from_the_palette(

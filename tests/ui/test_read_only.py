@@ -10,6 +10,7 @@ import pytest
 from cockpit.clock import FrozenClock
 from cockpit.domain import RestartMode
 from cockpit.ui.app import CockpitApp
+from tests.pilot import until
 from tests.ui.conftest import (
     SIZES,
     make_runtime,
@@ -18,7 +19,6 @@ from tests.ui.conftest import (
     screen_text,
     select_row,
     settle,
-    wait_until,
 )
 
 WRITE_KEYS = ("a", "A", "i", "n", "u", "e", "r")
@@ -36,12 +36,12 @@ async def test_read_only_offers_and_does_nothing(clock: FrozenClock, size: tuple
     app = CockpitApp(runtime)
     async with app.run_test(size=size) as pilot:
         await ready(pilot, app)
-        await wait_until(pilot, lambda: "Quit" in screen_lines(app)[-1], what="the footer")
+        await until(pilot, lambda: "Quit" in screen_lines(app)[-1], "the footer")
         assert "READ-ONLY" in screen_lines(app)[0]
 
         for panel in ("alerts", "pods"):
             await pilot.press({"alerts": "1", "pods": "3"}[panel])
-            await wait_until(pilot, lambda: "Quit" in screen_lines(app)[-1])
+            await until(pilot, lambda: "Quit" in screen_lines(app)[-1])
             footer = screen_lines(app)[-1]
             keys = footer_keys(app)
             for key, label in zip(WRITE_KEYS, WRITE_LABELS, strict=True):

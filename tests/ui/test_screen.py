@@ -8,6 +8,7 @@ from textual.widgets import Footer
 from cockpit.clock import FrozenClock
 from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp, StatusBar
+from tests.pilot import until
 from tests.ui.conftest import (
     SIZES,
     make_runtime,
@@ -18,7 +19,6 @@ from tests.ui.conftest import (
     screen_lines,
     screen_text,
     table,
-    wait_until,
 )
 
 
@@ -32,7 +32,7 @@ async def test_four_panels_show_the_world_unhealthy_first(
 ) -> None:
     async with app.run_test(size=size) as pilot:
         await ready(pilot, app)
-        await wait_until(pilot, lambda: "Quit" in screen_lines(app)[-1], what="the footer")
+        await until(pilot, lambda: "Quit" in screen_lines(app)[-1], "the footer")
         text = screen_text(app)
         lines = screen_lines(app)
 
@@ -92,8 +92,8 @@ async def test_resize_switches_between_grid_and_columns(app: CockpitApp) -> None
         grid = app.query_one("#panels")
         assert not grid.has_class("-wide")
         await pilot.resize_terminal(200, 50)
-        await wait_until(pilot, lambda: grid.has_class("-wide"), what="the wide layout")
-        await wait_until(
+        await until(pilot, lambda: grid.has_class("-wide"), "the wide layout")
+        await until(
             pilot,
             lambda: (
                 panel(app, "queues").region.x > panel(app, "pods").region.x
@@ -102,7 +102,7 @@ async def test_resize_switches_between_grid_and_columns(app: CockpitApp) -> None
             what="four columns",
         )
         await pilot.resize_terminal(80, 24)
-        await wait_until(pilot, lambda: not grid.has_class("-wide"), what="the 2x2 grid")
+        await until(pilot, lambda: not grid.has_class("-wide"), "the 2x2 grid")
 
 
 async def test_stale_source_keeps_rows_and_says_why(app: CockpitApp, runtime: Runtime) -> None:
@@ -110,7 +110,7 @@ async def test_stale_source_keeps_rows_and_says_why(app: CockpitApp, runtime: Ru
         await ready(pilot, app)
         rows_before = table(app, "alerts").row_keys()
         runtime.demo.world.fail("alerts", "connection refused")
-        await wait_until(pilot, lambda: "alerts STALE" in header(app), what="alerts STALE")
+        await until(pilot, lambda: "alerts STALE" in header(app), "alerts STALE")
         assert "connection refused" in header(app)
         assert "alerts STALE" in screen_lines(app)[0]
         # the panel keeps what it last knew
@@ -121,7 +121,7 @@ async def test_stale_source_keeps_rows_and_says_why(app: CockpitApp, runtime: Ru
 
         runtime.demo.world.recover("alerts")
         app.poll_now("alerts")  # the feed backs off while failing: do not wait for it
-        await wait_until(pilot, lambda: "alerts ok" in header(app), what="alerts ok again")
+        await until(pilot, lambda: "alerts ok" in header(app), "alerts ok again")
         assert "STALE" not in header(app)
 
 
@@ -130,11 +130,11 @@ async def test_pod_watch_stale_and_back(app: CockpitApp, runtime: Runtime) -> No
         await ready(pilot, app)
         count = table(app, "pods").row_count
         runtime.demo.world.fail("pods", "watch closed by the API server")
-        await wait_until(pilot, lambda: "pods STALE" in header(app), what="pods STALE")
+        await until(pilot, lambda: "pods STALE" in header(app), "pods STALE")
         assert "watch closed" in header(app)
         assert table(app, "pods").row_count == count
         runtime.demo.world.recover("pods")
-        await wait_until(pilot, lambda: "pods ok" in header(app), timeout=15, what="pods ok")
+        await until(pilot, lambda: "pods ok" in header(app), "pods ok", timeout=15)
 
 
 async def test_hostile_label_values_render_literally(app: CockpitApp) -> None:
@@ -145,13 +145,13 @@ async def test_hostile_label_values_render_literally(app: CockpitApp) -> None:
         key = next(k for k in alerts.row_keys() if "TLSCertificateExpiring" in k)
         assert alerts.select_key(key)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "Alert group" in screen_text(app), what="the detail")
+        await until(pilot, lambda: "Alert group" in screen_text(app), "the detail")
         text = screen_text(app)
         assert "[bold]db-1[/bold]" in text  # shown, not interpreted
         assert "\\x1b[31m" in text  # the escape shown as a visible escape
         assert "\x1b" not in raw_segments(app)  # and never sent to the terminal
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is app.default_screen, what="detail closed")
+        await until(pilot, lambda: app.screen is app.default_screen, "detail closed")
         assert "\x1b" not in raw_segments(app)
 
 
@@ -159,12 +159,12 @@ async def test_help_lists_every_key(app: CockpitApp) -> None:
     async with app.run_test(size=(200, 50)) as pilot:
         await ready(pilot, app)
         await pilot.press("question_mark")
-        await wait_until(pilot, lambda: "KEY" in screen_text(app), what="the help")
+        await until(pilot, lambda: "KEY" in screen_text(app), "the help")
         text = screen_text(app)
         for what in ("Acknowledge the selected alert", "Declare an incident", "ctrl+p", "quit"):
             assert what in text
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is app.default_screen, what="help closed")
+        await until(pilot, lambda: app.screen is app.default_screen, "help closed")
 
 
 async def test_quit_with_a_dialog_open_exits_cleanly(clock: FrozenClock) -> None:
@@ -174,7 +174,7 @@ async def test_quit_with_a_dialog_open_exits_cleanly(clock: FrozenClock) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         await pilot.press("a")
-        await wait_until(pilot, lambda: app.screen is not app.default_screen)
+        await until(pilot, lambda: app.screen is not app.default_screen)
         await pilot.press("ctrl+q")
     # what a timer or feed that fires during the tear-down runs
     app.tick()

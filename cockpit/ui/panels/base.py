@@ -177,8 +177,9 @@ class Panel(Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The keys the footer offers: none that writes in read-only mode (the action
-        ids are cockpit.actions.ACTIONS'), and only those that apply to the selection."""
-        if not self.cockpit.actions.allowed(action):
+        ids are cockpit.actions.ACTIONS'), none this panel does not implement (yet), and
+        only those that apply to the selection."""
+        if not self.cockpit.actions.allowed(action) or not hasattr(self, f"action_{action}"):
             return False
         return self.available(action)
 

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from textual.binding import Binding
 
 from cockpit.domain import PodHealth
-from cockpit.live import short_duration
-from cockpit.ui.ages import next_change
+from cockpit.ui.ages import kubectl_age, kubectl_change, restarts_text
 from cockpit.ui.flows import pods
 from cockpit.ui.keyed_table import Cell, Column
 from cockpit.ui.keys import panel_bindings
@@ -19,19 +18,6 @@ from cockpit.ui.panels.base import Panel, Row
 from cockpit.ui.text import plain
 
 CRASHING = ("CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull")
-
-
-def restarts_text(pod: PodHealth, now_ts: float) -> str:
-    if not pod.restarts:
-        return "0"
-    if pod.last_restart is None:
-        return str(pod.restarts)
-    ago = short_duration_seconds(now_ts - pod.last_restart.timestamp())
-    return f"{pod.restarts} ({ago} ago)"
-
-
-def short_duration_seconds(seconds: float) -> str:
-    return short_duration(timedelta(seconds=max(seconds, 0)))
 
 
 def pod_rank(pod: PodHealth) -> tuple[int, int, str]:
@@ -59,16 +45,18 @@ class _PodEntry:
         self.valid_until = -math.inf  # the age texts are computed on first use
         self._times: tuple[str, str] = ("", "")
 
-    def set_times(self, now_ts: float) -> None:
+    def set_times(self, now: datetime) -> None:
+        """AGE and RESTARTS as kubectl prints them (65s, 61m, '3 (5m ago)')."""
         pod = self.pod
+        now_ts = now.timestamp()
         until = math.inf
         created = pod.created_at.timestamp() if pod.created_at is not None else None
-        age = "-" if created is None else short_duration_seconds(now_ts - created)
+        age = "-" if created is None else kubectl_age(timedelta(seconds=max(now_ts - created, 0)))
         if created is not None:
-            until = next_change(created, now_ts)
-        restarts = restarts_text(pod, now_ts)
+            until = kubectl_change(created, now_ts)
+        restarts = restarts_text(pod, now)
         if pod.restarts and pod.last_restart is not None:
-            until = min(until, next_change(pod.last_restart.timestamp(), now_ts))
+            until = min(until, kubectl_change(pod.last_restart.timestamp(), now_ts))
         self.valid_until = until
         if (restarts, age) != self._times or not self.cells:
             self._times = (restarts, age)
@@ -104,7 +92,8 @@ class PodsPanel(Panel):
         # ages move on in steps of AGE_STEP: a watch event does not redraw every age
         if self._age_now is None or not timedelta(0) <= now - self._age_now < AGE_STEP:
             self._age_now = now
-        now_ts = self._age_now.timestamp()
+        age_now = self._age_now
+        now_ts = age_now.timestamp()
         palette = self.cockpit.palette
         if palette is not self._palette:  # theme changed: every style is new
             self._palette, self._entries = palette, {}
@@ -127,7 +116,7 @@ class PodsPanel(Panel):
         rows_changed = changed
         for entry in self._sorted:
             if now_ts >= entry.valid_until:
-                entry.set_times(now_ts)
+                entry.set_times(age_now)
                 rows_changed = True
         if rows_changed:
             self._rows = [(e.pod.key, e.cells, e.search) for e in self._sorted]

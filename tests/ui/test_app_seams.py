@@ -1,0 +1,71 @@
+"""What the App does for everything it hosts: starting flows (one at a time per flow) and
+the feeds' workers (one pod watch at a time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cockpit.ui.app import CockpitApp
+from cockpit.ui.feeds import POD_WATCH
+from cockpit.ui.panels.alerts import AlertsPanel
+from cockpit.ui.panels.pods import PodsPanel
+from cockpit.ui.screens.forms import FormScreen
+from tests.pilot import until
+from tests.ui.conftest import home, modal, ready, select_row, settle, table
+
+
+def dialogs(app: CockpitApp) -> int:
+    return sum(isinstance(screen, FormScreen) for screen in app.screen_stack)
+
+
+def pod_watches(app: CockpitApp) -> list[Any]:
+    return [w for w in app.workers if w.name == POD_WATCH and w.is_running]
+
+
+async def test_a_pressed_twice_before_the_dialog_is_up_opens_one_dialog(app: CockpitApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        panel = app.panel("alerts")
+        assert isinstance(panel, AlertsPanel)
+        table(app, "alerts").focus()
+        # both keys handled before the flow's worker pushed its dialog (a slow terminal,
+        # a held key): the second finds the ack flow running and starts nothing
+        panel.action_ack()
+        panel.action_ack()
+        await modal(pilot, app, FormScreen)
+        await settle(pilot)
+        assert dialogs(app) == 1
+        await pilot.press("n")
+        await home(pilot, app)
+        # finished: the key starts it again
+        await pilot.press("a")
+        await modal(pilot, app, FormScreen)
+        assert dialogs(app) == 1
+
+
+async def test_r_twice_while_the_restart_plan_loads_opens_one_dialog(app: CockpitApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        panel = app.panel("pods")
+        assert isinstance(panel, PodsPanel)
+        select_row(app, "pods", "payments")
+        panel.action_restart()
+        panel.action_restart()
+        await modal(pilot, app, FormScreen)
+        await settle(pilot)
+        assert dialogs(app) == 1
+
+
+async def test_rewatching_the_pods_leaves_exactly_one_watch(app: CockpitApp) -> None:
+    """A context switch restarts the watch: the one it replaces ends (it used to keep
+    running beside the new one, two watches feeding one panel)."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        assert len(pod_watches(app)) == 1
+        first = pod_watches(app)[0]
+        app.rewatch_pods()
+        app.rewatch_pods()
+        await until(pilot, lambda: len(pod_watches(app)) == 1 and first.is_cancelled, "one")
+        await until(pilot, lambda: table(app, "pods").row_count > 0, "the pods again")
+        await settle(pilot)
+        assert len(pod_watches(app)) == 1
