@@ -10,8 +10,6 @@ from pathlib import Path
 
 from cockpit import __version__
 
-SUBCOMMANDS = ("config", "secrets", "doctor", "postmortem", "report", "handover", "themes")
-
 NO_CONFIG = """\
 cockpit: no config file at {path}
 
@@ -22,20 +20,39 @@ with --config PATH or $COCKPIT_CONFIG, or try the built-in simulated world:
 """
 
 
+def _common_options() -> argparse.ArgumentParser:
+    """--config and --env, accepted before or after the subcommand (`cockpit --config X
+    doctor` = `cockpit doctor --config X`). SUPPRESS: a subcommand that is not given the
+    option leaves the value the main parser read, instead of resetting it to None."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default: $COCKPIT_CONFIG or ~/.config/cockpit/config.toml)",
+    )
+    common.add_argument(
+        "--env",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="environment from [env.NAME] in the config",
+    )
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # two instances: argparse shares a parent's option objects with every parser that
+    # uses it, and the main parser's default must not become the subcommands' default
+    common = _common_options()
     parser = argparse.ArgumentParser(
         prog="cockpit",
         description="A full-screen on-call cockpit: alerts, incident, pods and queues.",
-        epilog="Subcommands: cockpit config example | secrets {set,get,delete,list} NAME | "
-        "doctor | postmortem [INCIDENT-ID] | report [--since 24h] | handover | themes",
+        parents=[_common_options()],
+        epilog="Without a subcommand the cockpit screen starts. "
+        "`cockpit SUBCOMMAND --help` explains each subcommand.",
     )
+    parser.set_defaults(command=None)
     parser.add_argument("--demo", action="store_true", help="run on the built-in simulated world")
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $COCKPIT_CONFIG or ~/.config/cockpit/config.toml)",
-    )
-    parser.add_argument("--env", metavar="NAME", help="environment from [env.NAME] in the config")
     parser.add_argument(
         "--theme", metavar="NAME", help="dark, light, high-contrast, ansi, or yours"
     )
@@ -43,6 +60,77 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mouse", action="store_true", help="turn mouse reporting on")
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated world (--demo)")
     parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    sub = parser.add_subparsers(title="subcommands", dest="command", metavar="SUBCOMMAND")
+
+    config = sub.add_parser(
+        "config",
+        parents=[common],
+        help="print a commented example config",
+        description="Print a commented example config: cockpit config example > config.toml",
+    )
+    config.add_argument("what", choices=["example"], help="example: the commented example")
+
+    secrets = sub.add_parser(
+        "secrets",
+        parents=[common],
+        help="set, get, delete or list the secrets the config names",
+        description="The config names secrets; their values live in $COCKPIT_SECRET_<NAME>, "
+        "the OS keyring or a hidden prompt.",
+    )
+    verbs = secrets.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p_set = verbs.add_parser(
+        "set", parents=[common], help="store a secret in the OS keyring (hidden prompt or stdin)"
+    )
+    p_set.add_argument("name")
+    p_set.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+    p_get = verbs.add_parser("get", parents=[common], help="say where a secret resolves from")
+    p_get.add_argument("name")
+    p_get.add_argument("--show", action="store_true", help="also print the value")
+    p_del = verbs.add_parser("delete", parents=[common], help="delete a secret from the keyring")
+    p_del.add_argument("name")
+    verbs.add_parser(
+        "list", parents=[common], help="every secret the config names and whether it resolves"
+    )
+
+    sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="check every configured backend, secret and the terminal",
+        description="Check every configured backend, the keyring, every secret, the config "
+        "file's permissions and the terminal; exit 1 when something required fails.",
+    )
+    postmortem = sub.add_parser(
+        "postmortem",
+        parents=[common],
+        help="print a Markdown post-mortem draft",
+        description="Draft a post-mortem from the incident record.",
+    )
+    from cockpit.incident.postmortem import add_arguments
+
+    add_arguments(postmortem)
+    report = sub.add_parser(
+        "report",
+        parents=[common],
+        help="shift figures from the record (volume, response times, noisy alerts)",
+        description="Shift figures from the cockpit's record: volume, response times, "
+        "escalations, interruptions, noisy alerts, update cadence, time per engineer.",
+    )
+    from cockpit.incident.report import add_arguments as report_arguments
+
+    report_arguments(report)
+    handover = sub.add_parser(
+        "handover",
+        parents=[common],
+        help="what the next shift inherits, from the record",
+        description="The shift handover from the incident record.",
+    )
+    handover.add_argument("--format", default="markdown", choices=("markdown",))
+    sub.add_parser(
+        "themes",
+        parents=[common],
+        help="list the themes (built-in and yours)",
+        description="List the themes: built-in ones and ~/.config/cockpit/themes/*.toml.",
+    )
     return parser
 
 
@@ -51,11 +139,14 @@ DEMO_SUBCOMMANDS = ("postmortem", "report", "handover")
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        return run_subcommand(argv[0], argv[1:])
-    if len(argv) >= 2 and argv[0] == "--demo" and argv[1] in DEMO_SUBCOMMANDS:
-        return run_demo_subcommand(argv[1], argv[2:])
     args = build_parser().parse_args(argv)
+    for name in ("config", "env"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
+    if args.command is not None and args.demo and args.command in DEMO_SUBCOMMANDS:
+        return run_demo_subcommand(args)
+    if args.command is not None:
+        return run_subcommand(args)
     return run_screen(args)
 
 
@@ -161,10 +252,11 @@ def _log_to_file(runtime: object) -> None:
         pass
 
 
-def run_demo_subcommand(name: str, argv: list[str]) -> int:
+def run_demo_subcommand(args: argparse.Namespace) -> int:
     """`cockpit --demo postmortem`: the same command on the last demo session's record."""
     from cockpit.runtime import DEMO_STORE, demo_dir
 
+    name = args.command
     directory = demo_dir()
     store_path = directory / DEMO_STORE
     if not store_path.exists():
@@ -174,17 +266,15 @@ def run_demo_subcommand(name: str, argv: list[str]) -> int:
         )
         return 2
     if name == "postmortem":
-        from cockpit.incident.postmortem import main as postmortem_main
+        from cockpit.incident.postmortem import run
 
-        return postmortem_main(
-            argv, store_path=str(store_path), default_dir=directory / "postmortems"
-        )
+        return run(args, store_path=str(store_path), default_dir=directory / "postmortems")
     if name == "report":
         from cockpit.config import demo_config
-        from cockpit.incident.report import main as report_main
+        from cockpit.incident.report import run as report
 
-        return report_main(
-            argv,
+        return report(
+            args,
             store_path=str(store_path),
             audit_path=directory / "audit.jsonl",
             config=demo_config().report,
@@ -194,16 +284,17 @@ def run_demo_subcommand(name: str, argv: list[str]) -> int:
         from cockpit.incident.handover import main as handover_main
 
         return handover_main(
-            argv, store_path=str(store_path), shift=demo_config().report.shift, quarantine_dir=None
+            ["--format", args.format],
+            store_path=str(store_path),
+            shift=demo_config().report.shift,
+            quarantine_dir=None,
         )
     return 2
 
 
-def run_subcommand(name: str, argv: list[str]) -> int:
+def run_subcommand(args: argparse.Namespace) -> int:
+    name = args.command
     if name == "config":
-        if argv[:1] != ["example"]:
-            sys.stderr.write("usage: cockpit config example\n")
-            return 2
         from cockpit.config_example import EXAMPLE_CONFIG
 
         sys.stdout.write(EXAMPLE_CONFIG)
@@ -217,14 +308,16 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         for problem in themes.problems:
             print(problem, file=sys.stderr)
         return 0
-    opts = argparse.ArgumentParser(add_help=False)
-    opts.add_argument("--config")
-    opts.add_argument("--env")
-    known, rest = opts.parse_known_args(argv)
-    config, error = _load(known.config, known.env)
+    config, error = _load(args.config, args.env)
     if name == "secrets":
         from cockpit.secrets import secrets_main
 
+        rest = [args.verb]
+        if args.verb != "list":
+            rest.append(args.name)
+        rest.extend(getattr(args, "extra", []))
+        if getattr(args, "show", False):
+            rest.append("--show")
         return secrets_main(rest, config)
     if error or config is None:
         sys.stderr.write(error or "cockpit: no config\n")
@@ -234,15 +327,15 @@ def run_subcommand(name: str, argv: list[str]) -> int:
 
         return doctor_main(config)
     if name == "postmortem":
-        from cockpit.incident.postmortem import main as postmortem_main
+        from cockpit.incident.postmortem import run
 
-        return postmortem_main(rest, store_path=config.store_path)
+        return run(args, store_path=config.store_path)
     if name == "report":
         from cockpit.audit import default_audit_path
-        from cockpit.incident.report import main as report_main
+        from cockpit.incident.report import run as report
 
-        return report_main(
-            rest,
+        return report(
+            args,
             store_path=config.store_path,
             audit_path=default_audit_path(),
             config=config.report,
@@ -252,7 +345,7 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         from cockpit.incident.handover import main as handover_main
 
         return handover_main(
-            rest,
+            ["--format", args.format],
             store_path=config.store_path,
             shift=config.report.shift,
             quarantine_dir=data_dir() / "quarantine",

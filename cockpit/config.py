@@ -9,10 +9,12 @@ sections override key by key. The config names secrets, never holds their values
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -59,20 +61,39 @@ def default_config_path() -> Path:
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(value: Any, *, path: Path | str | None = None, key: str = "") -> timedelta:
-    """'90s', '30m', '1h', '1.5h' or a number of seconds."""
+    """'90s', '30m', '1h', '1.5h', '500ms', '2d'. A bare number is refused: `ack_duration = 5`
+    could mean 5 seconds or 5 minutes, and guessing wrong silences an alert for the wrong time."""
     if isinstance(value, bool):
         raise ConfigError(path, key, f"expected a duration such as '30m', got {value!r}")
+    number: str | None = None
     if isinstance(value, int | float):
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
+        number = f"{value:g}"
+    elif isinstance(value, str):
         match = _DURATION.match(value)
-        if match:
+        if match and match.group(2):
             return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+        if match:
+            number = match.group(1)
+    if number is not None:
+        raise ConfigError(path, key, f"{number} what? write {number}m (or ms, s, h, d)")
     raise ConfigError(path, key, f"expected a duration such as '30m' or '1h', got {value!r}")
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name a typo most likely meant (`ack_duraton` -> `ack_duration`)."""
+    found = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown_problem(name: str, known: Iterable[str], what: str = "key") -> str:
+    known = sorted(known)
+    guess = closest(name, known)
+    hint = f"did you mean {guess!r}? " if guess else ""
+    return f"unknown {what}: {hint}(known: {', '.join(known)})"
 
 
 @dataclass(frozen=True)
@@ -360,7 +381,7 @@ class _Reader:
     def unknown(self, known: set[str]) -> None:
         for name in self.table:
             if name not in known:
-                raise self.error(name, f"unknown key (known: {', '.join(sorted(known))})")
+                raise self.error(name, unknown_problem(name, known))
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -392,9 +413,7 @@ def load_config(path: Path | str | None = None, env: str | None = None) -> Confi
 def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None = None) -> Config:
     for section in data:
         if section not in KNOWN_SECTIONS:
-            raise ConfigError(
-                path, section, f"unknown section (known: {', '.join(sorted(KNOWN_SECTIONS))})"
-            )
+            raise ConfigError(path, section, unknown_problem(section, KNOWN_SECTIONS, "section"))
     envs_table = data.get("env", {})
     if not isinstance(envs_table, dict):
         raise ConfigError(path, "env", "expected tables such as [env.prod]")
@@ -412,7 +431,11 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
             raise ConfigError(path, f"env.{chosen}", "expected a table")
         for section in env_data:
             if section not in KNOWN_SECTIONS - {"env", "environment"}:
-                raise ConfigError(path, f"env.{chosen}.{section}", "unknown section")
+                raise ConfigError(
+                    path,
+                    f"env.{chosen}.{section}",
+                    unknown_problem(section, KNOWN_SECTIONS - {"env", "environment"}, "section"),
+                )
         effective = _merge(effective, env_data)
     prefix = f"env.{chosen}." if chosen else ""
 

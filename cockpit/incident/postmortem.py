@@ -327,13 +327,23 @@ def main(argv: list[str], *, store_path: str, default_dir: Path | None = None) -
     parser = argparse.ArgumentParser(
         prog="cockpit postmortem", description="Draft a post-mortem from the incident record."
     )
-    parser.add_argument("incident", nargs="?", help="incident id (default: the latest one)")
-    parser.add_argument("--output", "-o", metavar="FILE", help="write the draft to FILE")
-    parser.add_argument("--stdout", action="store_true", help="print the draft")
+    add_arguments(parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    return run(args, store_path=store_path, default_dir=default_dir)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of `cockpit postmortem` (also used by the cockpit's own parser)."""
+    parser.add_argument("incident", nargs="?", help="incident id (default: the latest one)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the draft to FILE")
+    parser.add_argument("--stdout", action="store_true", help="print the draft")
+
+
+def run(args: argparse.Namespace, *, store_path: str, default_dir: Path | None = None) -> int:
+    """`cockpit postmortem` with its arguments parsed."""
     if store_path != ":memory:" and not Path(store_path).exists():
         print(f"cockpit postmortem: no incident store at {store_path}", file=sys.stderr)
         return 2

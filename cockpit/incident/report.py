@@ -13,6 +13,7 @@ is the 2nd smallest), so each one is a real sample whose events can be looked up
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -823,24 +824,41 @@ def main(
     now: datetime | None = None,
 ) -> int:
     """`cockpit report [--since 24h|7d|DATE] [--until ...] [--team T] [--format F] [--tz Z]`."""
-    import argparse
-    import sys
-    from datetime import UTC
 
     parser = argparse.ArgumentParser(
         prog="cockpit report",
         description="Shift figures from the cockpit's record: volume, response times, "
         "escalations, interruptions, noisy alerts, update cadence, time per engineer.",
     )
+    add_arguments(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    return run(args, store_path=store_path, audit_path=audit_path, config=config, now=now)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of `cockpit report` (also used by the cockpit's own parser)."""
     parser.add_argument("--since", default="24h", help="24h, 7d, a date or a time (default 24h)")
     parser.add_argument("--until", default="", help="a date or a time (default: now)")
     parser.add_argument("--team", default="", help="only this team's alerts and incidents")
     parser.add_argument("--format", default="markdown", choices=FORMATS)
     parser.add_argument("--tz", default=None, help="time zone for times of day ([report])")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    store_path: str,
+    audit_path: Path | None,
+    config: ReportConfig,
+    now: datetime | None = None,
+) -> int:
+    """`cockpit report` with its arguments parsed."""
+    import sys
+    from datetime import UTC
+
     try:
         tz = _zone(args.tz if args.tz is not None else config.timezone)
     except Exception:

@@ -8,8 +8,13 @@ nothing is ever re-measured on a refresh (DataTable.update_cell refreshes the wh
 widget and update_width re-measures whole columns: both are far too costly over
 SSH at thousands of rows; see shared/design/anchors.md).
 
-The selected row stays selected across refreshes, and stays at the same place on
-screen: when other rows move around it, the view scrolls with it.
+The cursor starts on the first row (the panels sort the worst first) and stays there,
+whatever arrives, until the engineer moves it. From then on the selected row stays selected
+across refreshes, and stays at the same place on screen: when other rows move around it,
+the view scrolls with it. `g`/Home and `G`/End jump to the first and last row.
+
+Column widths follow what the panel says its content needs (`set_content_widths`): a
+STATUS column as wide as the longest status, a name column with priority over the rest.
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.console import Console, ConsoleOptions
+from rich.segment import Segment
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import Row
@@ -39,6 +48,41 @@ def same_cell(a: Cell, b: Cell) -> bool:
     return a.plain == b.plain and a.style == b.style and a.spans == b.spans
 
 
+class MiddleText(Text):
+    """A cell cut in the middle when its column is too narrow, keeping its last `keep`
+    characters: pods differ by their suffix (`payments-api-…-ct8wt`), not their prefix."""
+
+    def __init__(self, text: str = "", style: str = "", *, keep: int = 0) -> None:
+        super().__init__(text, style=style, end="", no_wrap=True, overflow="crop")
+        self.keep = keep
+
+    def cut(self, width: int) -> Text:
+        length = len(self.plain)
+        if length <= width or width <= 1:
+            return self
+        tail = min(self.keep, width // 2) if self.keep else (width - 1) // 2
+        head = width - 1 - tail
+        cut = self[:head]
+        cut.append("…")
+        if tail:
+            cut.append_text(self[length - tail :])
+        return cut
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterable[Segment]:
+        cut = self.cut(options.max_width)
+        if cut is self:
+            yield from super().__rich_console__(console, options)
+        else:
+            yield from cut.__rich_console__(console, options)
+
+
+def suffix_keep(name: str) -> int:
+    """How much of a generated name's end tells it apart: `-ct8wt` of a Deployment's pod,
+    `-2` of a StatefulSet's."""
+    at = name.rfind("-")
+    return len(name) - at if 0 < at >= len(name) - 12 else 0
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -46,6 +90,10 @@ class Column:
     width: int  # the minimum width; a flex column also takes the space left over
     flex: bool = False
     drop: int = 0  # when the table is too narrow, columns with the highest drop go first
+    # fit: the width follows the content the panel reports (never cut); keep (flex only):
+    # other columns are dropped before this one gets less than min(content, keep)
+    fit: bool = False
+    keep: int = 0
 
 
 @dataclass
@@ -67,8 +115,22 @@ class KeyedTable(DataTable[Cell]):
     KeyedTable:focus > .datatable--header { background-tint: $foreground 0%; }
     """
 
+    BINDINGS = [
+        Binding("g,home", "first_row", "First row", show=False),
+        Binding("G,end", "last_row", "Last row", show=False),
+    ]
+
+    class ViewMoved(Message):
+        """The first row on screen changed (the panel's border counts the rows above)."""
+
     def __init__(self, columns: Sequence[Column], **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        # True until the engineer moves the cursor: it then stays on the first row (worst)
+        self.pinned = True
+        self._hold: tuple[str, int] | None = None  # (key, row): stay at the row, not the key
+        self._content: dict[str, int] = {}  # column key -> the width its content needs
+        self._fitted_at = 0  # the width the columns were last fitted to
+        self._top_shown = 0
         self._all_specs = tuple(columns)
         self._column_specs = tuple(columns)  # the ones shown at the current width
         self._wanted: dict[str, Sequence[Cell]] = {}
@@ -91,10 +153,11 @@ class KeyedTable(DataTable[Cell]):
 
     def on_mount(self) -> None:
         for column in self._column_specs:
-            self.add_column(column.label, width=column.width, key=column.key)
+            self.add_column(column.label, width=self._width(column), key=column.key)
 
     def on_resize(self) -> None:
-        self.fit_columns(self.size.width)
+        # every change of width refits (a zoom in and out, a terminal resize)
+        self.fit_columns(self.size.width, force=True)
         if not self._sized and self.size.width > 0:
             self._sized = True
             self.sync(self._wanted)
@@ -151,49 +214,84 @@ class KeyedTable(DataTable[Cell]):
                 for k in stale:
                     cache.discard(k)
 
-    def _needed(self, specs: Sequence[Column]) -> int:
+    def _width(self, column: Column) -> int:
+        if column.fit:
+            return max(column.width, self._content.get(column.key, 0))
+        return column.width
+
+    def _needed(self, specs: Sequence[Column], flex_at: str = "min") -> int:
         # columns are fitted to the width, so no horizontal scrollbar (overflow-x: hidden):
         # it would take a row and be repainted on every change; at most the last column's
         # right padding is cut by the vertical scrollbar
-        return sum(c.width + 2 * self.cell_padding for c in specs) + 1  # 1: the scrollbar
+        total = 1  # the scrollbar
+        for c in specs:
+            width = self._width(c)
+            if c.flex and flex_at == "keep" and c.keep:
+                width = max(width, min(self._content.get(c.key, c.keep), c.keep))
+            elif c.flex and flex_at == "keep":
+                width = max(width, self._content.get(c.key, width))
+            total += width + 2 * self.cell_padding
+        return total
 
-    def fit_columns(self, total: int) -> None:
-        """Show the columns that fit (dropping the least important ones first) and give
-        flexible columns the width left over. No cell is ever measured."""
+    def set_content_widths(self, widths: Mapping[str, int]) -> None:
+        """What the content of each column needs (the longest status, the longest name):
+        the columns are refitted only when that changed."""
+        if dict(widths) == self._content:
+            return
+        self._content = dict(widths)
+        if self.size.width > 0:
+            self.fit_columns(self.size.width, force=True)
+
+    def fit_columns(self, total: int, force: bool = False) -> None:
+        """Show the columns that fit, dropping the least important first (and before the
+        name column gets too narrow for its names), give the name column the width left
+        over. No cell is ever measured: the panel reports its content widths."""
         if total <= 0:
             return
+        if total == self._fitted_at and not force and self.columns:
+            return
+        self._fitted_at = total
         specs = list(self._all_specs)
         for candidate in sorted((c for c in self._all_specs if c.drop), key=lambda c: -c.drop):
-            if self._needed(specs) <= total:
+            if self._needed(specs, "keep") <= total:
                 break
             specs.remove(candidate)
-        if tuple(specs) != self._column_specs:
+        if tuple(specs) != self._column_specs or len(self.columns) != len(specs):
             # rare (a resize across a breakpoint): rebuild columns, then rows from the cache
             selected = self.selected_key
+            row = self.cursor_row
             self._column_specs = tuple(specs)
             self.clear(columns=True)
             for column in specs:
-                self.add_column(column.label, width=column.width, key=column.key)
+                self.add_column(column.label, width=self._width(column), key=column.key)
             if self._sized:
                 self.sync(self._wanted)
-            if selected is not None:
-                self.select_key(selected)
+            if selected is not None and not self.pinned:
+                self._select_quietly(selected, row)
         flex = [c for c in self._column_specs if c.flex]
-        if not flex or not self.columns:
-            return
         spare = total - self._needed([c for c in self._column_specs if not c.flex])
-        share = max(spare // len(flex) - 2 * self.cell_padding, 0)
+        share = max(spare // len(flex) - 2 * self.cell_padding, 0) if flex else 0
         changed = False
-        for spec in flex:
+        for spec in self._column_specs:
             table_column = self.columns.get(ColumnKey(spec.key))
-            width = max(spec.width, share)
+            width = max(spec.width, share) if spec.flex else self._width(spec)
             if table_column is not None and table_column.width != width:
                 table_column.width = width
                 changed = True
         if changed:
             self._update_count += 1
             self._require_update_dimensions = True
+            self._forget_rows(set())
+            self._cell_render_cache.clear()
+            self._row_render_cache.clear()
             self.refresh(layout=True)
+
+    def _select_quietly(self, key: str, row: int) -> None:
+        index = self._row_locations.get(RowKey(key))
+        if index is not None:
+            self._move_cursor_quietly(index)
+            if self.has_focus:
+                self.scroll_y = max(0.0, self.scroll_y + (index - row))
 
     @property
     def column_keys(self) -> tuple[str, ...]:
@@ -210,12 +308,72 @@ class KeyedTable(DataTable[Cell]):
         return None
 
     def select_key(self, key: str) -> bool:
+        """Put the cursor on this row (as if the engineer moved it there)."""
         try:
             index = self.get_row_index(key)
         except Exception:
             return False
+        self.pinned = index == 0
         self.move_cursor(row=index, animate=False)
         return True
+
+    def stay_at_row(self) -> None:
+        """After an action on the selected row (ack, restart, quarantine) the row may move
+        away (an acked alert sinks to the bottom): the cursor stays at the same position,
+        on the row that takes its place, the next worst."""
+        key = self.selected_key
+        if key is not None:
+            self._hold = (key, self.cursor_row)
+
+    def rows_above_view(self) -> list[str]:
+        """The keys of the rows scrolled out of view above the first row on screen."""
+        return self._order[: int(self.scroll_y)]
+
+    # ----------------------------------------------------------------- cursor keys
+    # every key that moves the cursor unpins it from the first row; g/Home pins it again
+
+    def action_first_row(self) -> None:
+        self.pinned = True
+        if self.row_count:
+            self.move_cursor(row=0, animate=False)
+        self.scroll_y = 0
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.pinned = self.row_count == 1
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self.pinned = self.cursor_row == 0
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self.pinned = self.cursor_row == 0
+
+    def action_page_up(self) -> None:
+        super().action_page_up()
+        self.pinned = self.cursor_row == 0
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self.pinned = self.cursor_row == 0
+
+    def action_scroll_top(self) -> None:
+        self.action_first_row()
+
+    def action_scroll_bottom(self) -> None:
+        self.action_last_row()
+
+    async def _on_click(self, event: Any) -> None:
+        await super()._on_click(event)
+        self.pinned = self.cursor_row == 0
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(new_value) != self._top_shown:
+            self._top_shown = int(new_value)
+            self.post_message(self.ViewMoved())
 
     def holds(self, rows: Mapping[str, Sequence[Cell]]) -> bool:
         """Whether the table shows exactly this mapping, as last synced (not cleared since)."""
@@ -411,6 +569,31 @@ class KeyedTable(DataTable[Cell]):
     def _keep_selection(self, selected: str | None, old_row: int) -> None:
         if not self.row_count:
             return
+        if self.pinned:
+            # the engineer has not moved the cursor: the first row, the worst, whatever came
+            self._hold = None
+            if self.cursor_row != 0:
+                if self.has_focus:
+                    self.move_cursor(row=0, animate=False, scroll=False)
+                else:
+                    self._move_cursor_quietly(0)
+            if self.scroll_y and self.has_focus:
+                self.scroll_y = 0
+            return
+        hold = self._hold
+        if hold is not None and hold[0] == selected:
+            new_row = self._row_locations.get(RowKey(selected))
+            if new_row is not None and new_row != hold[1]:
+                # the row acted on moved away: stay at its old position, on the next worst
+                self._hold = None
+                row = min(hold[1], self.row_count - 1)
+                if self.has_focus:
+                    self.move_cursor(row=row, animate=False, scroll=False)
+                else:
+                    self._move_cursor_quietly(row)
+                return
+        elif hold is not None:
+            self._hold = None
         if selected is not None and RowKey(selected) in self._row_locations:
             new_row = self._row_locations.get(RowKey(selected))
             assert new_row is not None

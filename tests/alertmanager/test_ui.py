@@ -58,7 +58,7 @@ def post_fixture_alerts(am: AlertmanagerServer) -> None:
 
 
 def open_dialog(app: CockpitApp) -> FormScreen | None:
-    return app.screen if isinstance(app.screen, FormScreen) else None
+    return app.screen if isinstance(app.screen, FormScreen) and app.screen.armed else None
 
 
 def alerts_panel(app: CockpitApp) -> AlertsPanel:

@@ -21,13 +21,13 @@ from typing import Any, TypeVar, cast
 import kmock
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Log, RadioSet
+from textual.widgets import Log
 
 from cockpit.domain import EventKind, PodHealth, RestartMode, TimelineEvent
 from cockpit.ui.app import CockpitApp, CockpitCommands
 from cockpit.ui.feeds import POD_WATCH
 from cockpit.ui.panels.pods import PodsPanel
-from cockpit.ui.screens.forms import FormScreen
+from cockpit.ui.screens.forms import Choices, FormScreen
 from cockpit.ui.screens.views import DetailScreen, LogsScreen, PickScreen
 from tests.pilot import CockpitFactory, bound_idle_wait, header, until
 from tests.screen import screen_text as _screen_text
@@ -196,7 +196,9 @@ async def open_restart(pilot: Pilot[Any], app: CockpitApp) -> FormScreen:
         pilot,
         lambda: (
             app.screen
-            if isinstance(app.screen, FormScreen) and "What to do" in screen_text(app)
+            if isinstance(app.screen, FormScreen)
+            and app.screen.armed
+            and "What to do" in screen_text(app)
             else None
         ),
         "the restart confirmation",
@@ -317,7 +319,7 @@ async def test_rollout_restart_patches_like_kubectl_and_is_recorded(
         # r, the rollout chosen with the keyboard, y
         dialog = await open_restart(pilot, cockpit)
         await pilot.press("shift+tab")
-        assert isinstance(cockpit.focused, RadioSet)
+        assert isinstance(cockpit.focused, Choices)
         await pilot.press("down", "enter")
         assert dialog.values()["mode"] == RestartMode.ROLLOUT.value
         before = datetime.now(UTC).replace(microsecond=0)

@@ -120,7 +120,7 @@ def loaded(app: CockpitApp, count: int) -> MessagesScreen | None:
 
 
 def open_dialog(app: CockpitApp) -> FormScreen | None:
-    return app.screen if isinstance(app.screen, FormScreen) else None
+    return app.screen if isinstance(app.screen, FormScreen) and app.screen.armed else None
 
 
 def quarantine_events(app: CockpitApp) -> list[TimelineEvent]:

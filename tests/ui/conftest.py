@@ -122,8 +122,13 @@ async def settle(pilot: Pilot[Any], seconds: float = 0.2) -> None:
 
 
 async def modal(pilot: Pilot[Any], app: CockpitApp, cls: type[Screen[Any]]) -> Any:
-    """Wait until a screen of that class is on top; return it."""
-    await until(pilot, lambda: isinstance(app.screen, cls), cls.__name__)
+    """Wait until a screen of that class is on top (and, for a dialog, on screen: it takes
+    no key typed before); return it."""
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, cls) and getattr(app.screen, "armed", True),
+        cls.__name__,
+    )
     await pilot.pause()
     return app.screen
 

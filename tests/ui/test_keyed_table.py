@@ -176,3 +176,133 @@ async def test_selected_row_keeps_its_height_on_screen() -> None:
         await pilot.pause()
         assert t.selected_key == "r050" and t.cursor_row == 40
         assert t.cursor_row - t.scroll_y == height
+
+
+async def test_cursor_stays_on_the_first_row_until_the_engineer_moves_it() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        t = app.table
+        t.focus()
+        t.sync(rows(["a", "b", "c"]))
+        await pilot.pause()
+        assert t.selected_key == "a"
+        # worse rows arrive above: the cursor is on the worst, not on "a"
+        t.sync(rows(["x", "y", "a", "b", "c"]))
+        assert t.cursor_row == 0 and t.selected_key == "x"
+        # the engineer moves down: from now on the selection follows its row
+        await pilot.press("down")
+        assert t.selected_key == "y" and not t.pinned
+        t.sync(rows(["z", "x", "y", "a", "b", "c"]))
+        assert t.selected_key == "y"
+        # G / End jump to the last row, g / Home back to the first (and pin it again)
+        await pilot.press("G")
+        assert t.selected_key == "c"
+        await pilot.press("g")
+        assert t.selected_key == "z" and t.pinned
+        t.sync(rows(["w", "z", "x", "y", "a", "b", "c"]))
+        assert t.selected_key == "w"
+        await pilot.press("end")
+        assert t.selected_key == "c"
+        await pilot.press("home")
+        assert t.selected_key == "w"
+
+
+async def test_after_an_action_the_cursor_stays_at_its_position() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        t = app.table
+        t.focus()
+        t.sync(rows(["a", "b", "c", "d"]))
+        await pilot.pause()
+        assert t.select_key("b")
+        t.stay_at_row()  # b was acked: it sinks to the bottom
+        t.sync(rows(["a", "c", "d", "b"]))
+        assert t.cursor_row == 1 and t.selected_key == "c"
+        # later moves follow the selected row again
+        t.sync(rows(["x", "a", "c", "d", "b"]))
+        assert t.selected_key == "c"
+
+
+async def test_rows_scrolled_out_above_are_counted() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        t = app.table
+        t.focus()
+        names = [f"r{i:02d}" for i in range(20)]
+        t.sync(rows(names))
+        await pilot.pause()
+        assert t.select_key("r03")
+        assert t.rows_above_view() == []
+        t.sync(rows([f"bad{i}" for i in range(5)] + names))
+        await pilot.pause()
+        # the selected row kept its height on screen: the five new rows are above the view
+        assert t.selected_key == "r03"
+        assert t.rows_above_view() == [f"bad{i}" for i in range(5)]
+
+
+async def test_fit_columns_follow_the_content_widths() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        t = app.table
+        t.sync(rows(["a"]))
+        await pilot.pause()
+        t.set_content_widths({"status": 26})  # not a fit column: nothing changes
+        assert widths(t)["status"] == 8
+
+
+FIT = (
+    Column("name", "NAME", 6, flex=True, keep=20),
+    Column("status", "STATUS", 6, fit=True),
+    Column("restarts", "RESTARTS", 8, drop=1, fit=True),
+)
+
+
+class FitApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(FIT, id="t")
+
+
+async def test_status_is_never_cut_and_the_name_has_priority() -> None:
+    from cockpit.ui.keyed_table import MiddleText, suffix_keep
+
+    app = FitApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        t = app.query_one(KeyedTable)
+        name = "payments-api-7d4b9c6f5-ct8wt"
+        t.sync(
+            [
+                (
+                    "p",
+                    (
+                        MiddleText(name, keep=suffix_keep(name)),
+                        "CreateContainerConfigError",
+                        "1 (4d19h ago)",
+                    ),
+                ),
+            ]
+        )
+        t.set_content_widths({"name": len(name), "status": 26, "restarts": 13})
+        await pilot.pause()
+        assert widths(t)["status"] == 26 and widths(t)["restarts"] == 13
+        text = "".join(s.text for s in app.screen._compositor.render_strips())
+        assert "CreateContainerConfigError" in text and "1 (4d19h ago)" in text
+        # narrower: RESTARTS goes before the name is squeezed; STATUS stays whole
+        await pilot.resize_terminal(46, 12)
+        await pilot.pause()
+        assert t.column_keys == ("name", "status")
+        text = "".join(s.text for s in app.screen._compositor.render_strips())
+        assert "CreateContainerConfigError" in text
+        # the name is cut in the middle, keeping the suffix that tells pods apart
+        assert "payments…-ct8wt" in text
+
+
+def test_middle_text_keeps_the_suffix() -> None:
+    from cockpit.ui.keyed_table import MiddleText, suffix_keep
+
+    name = "payments-api-7d4b9c6f5-ct8wt"
+    assert suffix_keep(name) == 6
+    cell = MiddleText(name, keep=suffix_keep(name))
+    assert cell.cut(20).plain == "payments-api-…-ct8wt"
+    assert cell.cut(40).plain == name
+    assert cell.cut(12).plain == "payme…-ct8wt"
+    assert MiddleText("abcdefghij").cut(5).plain == "ab…ij"

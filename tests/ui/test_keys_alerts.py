@@ -140,9 +140,10 @@ async def test_ack_cancel_confirm_and_unack(
         assert silence.comment.startswith("ACK!")
         assert dict(silence.matchers)["alertname"] == "CheckoutLatencyHigh"
         await until(pilot, lambda: group(app, "CheckoutLatencyHigh").acked, "acked")
-        # acked groups sort apart below; the cursor followed the group
+        # acked groups sort apart below; the cursor stays on top, on the next worst alert
         await until(pilot, lambda: alerts.row_keys()[0] != key)
-        assert alerts.selected_key == key
+        assert alerts.cursor_row == 0 and alerts.selected_key == alerts.row_keys()[0]
+        assert "RabbitMQQueueBacklog" in str(alerts.selected_key)
         row = alerts.get_row(key)
         assert str(row[-1]) == "✓ 1h00m"  # time left in the ACK column
         assert "✓ 1h00m" in screen_text(app)
@@ -158,6 +159,7 @@ async def test_ack_cancel_confirm_and_unack(
         await until(pilot, lambda: str(alerts.get_row(key)[-1]) == "✓ 50m", "50m left")
 
         # A expires it (after its own confirmation)
+        alerts.select_key(key)
         await pilot.press("A")
         await modal(pilot, app, FormScreen)
         assert "Expire silence" in screen_text(app)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from textual.widgets import Button, Input, RadioSet, Select, TextArea
+from textual.widgets import Button, Input, Select, TextArea
 
 from cockpit.domain import EventKind, IncidentStatus, Severity
 from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp, StatusBar
-from cockpit.ui.screens.forms import FormScreen
+from cockpit.ui.screens.forms import Choices, FormScreen
 from tests.pilot import until
 from tests.ui.conftest import (
     home,
@@ -103,7 +103,7 @@ async def test_declare_prefilled_cancel_then_submit_note_and_resolve(
         await pilot.press("s")
         dialog = await modal(pilot, app, FormScreen)
         assert dialog.values()["status"] == IncidentStatus.MONITORING.value
-        assert isinstance(app.focused, RadioSet)
+        assert isinstance(app.focused, Choices)
         await pilot.press("down", "enter")
         assert dialog.values()["status"] == IncidentStatus.RESOLVED.value
         await pilot.press("ctrl+s")
@@ -138,7 +138,7 @@ async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime:
         await pilot.press("u")
         await modal(pilot, app, FormScreen)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: "Post this update" in screen_text(app))
+        await until(pilot, lambda: "Post this update" in screen_text(app) and app.screen.armed)
         assert isinstance(app.focused, Button) and app.focused.id == "cancel"
         assert "Customers will see exactly this" in screen_text(app)
         await pilot.press("n")
@@ -151,7 +151,7 @@ async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime:
         await pilot.press("u")
         await modal(pilot, app, FormScreen)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: "Post this update" in screen_text(app))
+        await until(pilot, lambda: "Post this update" in screen_text(app) and app.screen.armed)
         await pilot.press("y")
         await home(pilot, app)
         await until(pilot, lambda: len(world.status_updates) == 1, "the status page")

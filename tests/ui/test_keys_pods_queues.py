@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from textual.widgets import Button, DataTable, Log, RadioSet
+from textual.widgets import Button, DataTable, Log
 
 from cockpit.domain import EventKind, RestartMode
 from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp
-from cockpit.ui.screens.forms import FormScreen
+from cockpit.ui.screens.forms import Choices, FormScreen
 from cockpit.ui.screens.views import LogsScreen, MessagesScreen
 from tests.pilot import until
 from tests.ui.conftest import (
@@ -53,7 +53,7 @@ async def test_restart_offers_both_modes_and_rollout_fixes_payments(
         await pilot.press("r")
         dialog = await modal(pilot, app, FormScreen)
         await pilot.press("shift+tab")
-        assert isinstance(app.focused, RadioSet)
+        assert isinstance(app.focused, Choices)
         await pilot.press("down", "enter")
         assert dialog.values()["mode"] == RestartMode.ROLLOUT.value
         await pilot.press("y")

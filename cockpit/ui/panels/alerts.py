@@ -18,6 +18,7 @@ from cockpit.ui.panels.base import Panel, Row
 from cockpit.ui.text import clean, plain
 
 ACK_ENDING_SOON = timedelta(minutes=5)
+INFORMATIONAL = {"info", "none"}  # Watchdog and friends: shown, never "open", sorted last
 SEVERITY_LABEL = {"critical": "CRIT", "page": "PAGE", "error": "ERR", "warning": "WARN"}
 
 
@@ -27,7 +28,7 @@ class AlertsPanel(Panel):
     empty_text = "no alert is firing"
     columns = (
         Column("sev", "SEV", 4),
-        Column("alert", "ALERT", 12, flex=True),
+        Column("alert", "ALERT", 12, flex=True, keep=40),
         Column("team", "TEAM", 9, drop=2),
         Column("for", "FOR", 5, drop=1),
         Column("ack", "ACK", 7),
@@ -44,9 +45,10 @@ class AlertsPanel(Panel):
     def rows_due(self, now: datetime) -> bool:
         return now.timestamp() >= self._valid_until
 
-    def sort_key(self, group: AlertGroup) -> tuple[bool, int, int, float]:
+    def sort_key(self, group: AlertGroup) -> tuple[bool, bool, int, int, float]:
         started = group.started_at
         return (
+            group.severity in INFORMATIONAL,
             group.acked,
             group.severity_rank,
             -len(group.firing),
@@ -99,10 +101,21 @@ class AlertsPanel(Panel):
                 )
             )
         self._valid_until = until
+        widest = max((len(str(getattr(row[1][1], "plain", row[1][1]))) for row in rows), default=0)
+        self.table.set_content_widths({"alert": widest})
         return rows
 
+    def is_bad(self, key: str) -> bool:
+        group = self.items.get(key)
+        return (
+            isinstance(group, AlertGroup)
+            and not group.acked
+            and group.severity not in INFORMATIONAL
+            and bool(group.firing)
+        )
+
     def title_counts(self) -> str:
-        groups = self.cockpit.live.groups
+        groups = [g for g in self.cockpit.live.groups if g.severity not in INFORMATIONAL]
         unacked = sum(1 for g in groups if not g.acked)
         acked = len(groups) - unacked
         crit = sum(1 for g in groups if not g.acked and g.severity_rank == 0)

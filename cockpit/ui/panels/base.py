@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, ClassVar, cast
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -16,7 +17,7 @@ from textual.widgets import Input, Static
 
 from cockpit.ui.context import Cockpit
 from cockpit.ui.keyed_table import Cell, Column, KeyedTable
-from cockpit.ui.text import clean
+from cockpit.ui.text import clean, one_line
 
 Row = tuple[str, Sequence[Cell], str]  # key, cells, text the filter searches
 
@@ -83,6 +84,14 @@ class Panel(Vertical):
     def title_counts(self) -> str:
         return ""
 
+    def is_bad(self, key: str) -> bool:
+        """Whether the row needs the engineer (counted when scrolled out of view above)."""
+        return False
+
+    def worse_above(self) -> int:
+        """Rows that need the engineer, scrolled out of view above the first row shown."""
+        return sum(1 for key in self.table.rows_above_view() if self.is_bad(key))
+
     def rows_due(self, now: datetime) -> bool:
         """Whether the rows' text changes with time alone by now (ages, timers)."""
         return True
@@ -127,15 +136,24 @@ class Panel(Vertical):
             empty = self.query_one(".empty", Static)
             empty.update(Text(clean(message)))  # Text: a hint like "[kubernetes]" is not markup
             empty.display = bool(message)
-        counts = self.title_counts()
-        title = f"{self.number} {self.panel_name.title()}" + (f" · {counts}" if counts else "")
-        if title != self._title_shown:
-            self._title_shown = title
-            self._set_border_line("border_title", title, top=True)
+        self._show_title()
         subtitle = self.subtitle()
         if subtitle != self._subtitle_shown:
             self._subtitle_shown = subtitle
             self._set_border_line("border_subtitle", subtitle, top=False)
+
+    def _show_title(self) -> None:
+        counts = self.title_counts()
+        title = f"{self.number} {self.panel_name.title()}" + (f" · {counts}" if counts else "")
+        hidden = self.worse_above()
+        if hidden:  # the table keeps the selected row in place: say what went out of view
+            title += f" · ↑ {hidden} worse"
+        if title != self._title_shown:
+            self._title_shown = title
+            self._set_border_line("border_title", title, top=True)
+
+    def on_keyed_table_view_moved(self) -> None:
+        self._show_title()
 
     def _set_border_line(self, name: str, text: str, *, top: bool) -> None:
         """Like assigning border_title / border_subtitle, but repaint only that border line:
@@ -232,11 +250,31 @@ class Panel(Vertical):
                 self.filter_input.remove_class("-shown")
             self.table.focus()
 
+    def clear_filter(self) -> None:
+        self.filter_text = ""
+        self.filter_input.value = ""
+        self.filter_input.remove_class("-shown")
+        self.refresh_rows()
+
     def on_key(self, event: Any) -> None:
-        if event.key == "escape" and self.filter_input.has_focus:
-            self.filter_text = ""
-            self.filter_input.value = ""
-            self.filter_input.remove_class("-shown")
-            self.refresh_rows()
+        if event.key != "escape":
+            return
+        if self.filter_input.has_focus:
+            self.clear_filter()
             self.table.focus()
             event.stop()
+        elif self.filter_text and self.table.has_focus:
+            # escape on the table clears the filter kept with enter
+            self.clear_filter()
+            event.stop()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste on the table is text to look for, never keys that act."""
+        if self.filter_input.has_focus:
+            return  # the Input inserts it itself
+        event.stop()
+        text = one_line(event.text, 200)
+        if text:
+            self.open_filter()
+            self.filter_input.value = self.filter_text = text
+            self.refresh_rows()

@@ -1,4 +1,8 @@
-"""Pods with kubectl's words: unhealthy first, unhealthy counts per namespace in the title."""
+"""Pods with kubectl's words: unhealthy first, unhealthy counts per namespace in the title.
+
+Readable at every width: a pod name is cut in the middle, keeping the suffix that tells
+a workload's pods apart (`payments-api-…-ct8wt`); with one namespace shown it moves to
+the title; STATUS and RESTARTS are as wide as their longest text, never cut."""
 
 from __future__ import annotations
 
@@ -11,11 +15,11 @@ from textual.binding import Binding
 from cockpit.domain import PodHealth
 from cockpit.ui.ages import kubectl_age, kubectl_change, restarts_text
 from cockpit.ui.flows import pods
-from cockpit.ui.keyed_table import Cell, Column
+from cockpit.ui.keyed_table import Cell, Column, MiddleText, suffix_keep
 from cockpit.ui.keys import panel_bindings
 from cockpit.ui.palette import Palette
 from cockpit.ui.panels.base import Panel, Row
-from cockpit.ui.text import plain
+from cockpit.ui.text import clean, plain
 
 CRASHING = ("CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull")
 
@@ -33,13 +37,15 @@ class _PodEntry:
 
     __slots__ = ("_times", "cells", "name", "pod", "rank", "search", "status", "valid_until")
 
-    def __init__(self, pod: PodHealth, palette: Palette) -> None:
+    def __init__(self, pod: PodHealth, palette: Palette, one_namespace: bool) -> None:
         self.pod = pod
         self.rank = pod_rank(pod)
         rank = self.rank[0]
         style = palette.crit if rank == 0 else palette.warn if rank == 1 else palette.plain
         self.search = f"{pod.key} {pod.status} {pod.node} {pod.owner_name}".lower()
-        self.name = plain(f"{pod.namespace}/{pod.name}")
+        name = clean(pod.name)
+        shown = name if one_namespace else f"{clean(pod.namespace)}/{name}"
+        self.name = MiddleText(shown, keep=suffix_keep(name))
         self.status = plain(pod.status, style=style, limit=60)  # a reason is outside text
         self.cells: tuple[Cell, ...] = ()
         self.valid_until = -math.inf  # the age texts are computed on first use
@@ -68,11 +74,11 @@ class PodsPanel(Panel):
     number = 3
     empty_text = "no pods"
     columns = (
-        Column("name", "NAME", 14, flex=True),
+        Column("name", "NAME", 12, flex=True, keep=28),
         Column("ready", "READY", 5, drop=2),
-        Column("status", "STATUS", 16),
-        Column("restarts", "RESTARTS", 12, drop=1),
-        Column("age", "AGE", 5, drop=3),
+        Column("status", "STATUS", 6, fit=True),
+        Column("restarts", "RESTARTS", 8, drop=1, fit=True),
+        Column("age", "AGE", 3, drop=3, fit=True),
     )
     BINDINGS = [*panel_bindings("pods"), Binding("enter", "detail", "Detail")]
 
@@ -86,6 +92,7 @@ class PodsPanel(Panel):
         self._palette: object = None
         self._age_now: datetime | None = None
         self._counts = ""
+        self._namespace = ""  # the one namespace shown, else ""
 
     def build_rows(self) -> list[Row]:
         now = self.cockpit.clock.now()
@@ -99,11 +106,17 @@ class PodsPanel(Panel):
             self._palette, self._entries = palette, {}
         entries = self._entries
         pods = self.cockpit.live.pods
+        namespaces = {pod.namespace for pod in pods.values()}
+        namespace = next(iter(namespaces)) if len(namespaces) == 1 else ""
+        if namespace != self._namespace:  # the rows name the namespace, or the title does
+            self._namespace, entries = namespace, {}
+            self._entries = entries
+        one = bool(namespace)
         changed = False
         for key, pod in pods.items():
             entry = entries.get(key)
             if entry is None or entry.pod is not pod:
-                entries[key] = _PodEntry(pod, palette)
+                entries[key] = _PodEntry(pod, palette, one)
                 changed = True
         if len(entries) != len(pods):
             for key in [k for k in entries if k not in pods]:
@@ -120,7 +133,18 @@ class PodsPanel(Panel):
                 rows_changed = True
         if rows_changed:
             self._rows = [(e.pod.key, e.cells, e.search) for e in self._sorted]
+            self.table.set_content_widths(self._content_widths())
         return self._rows
+
+    def _content_widths(self) -> dict[str, int]:
+        name = status = restarts = age = 0
+        for entry in self._sorted:
+            name = max(name, len(entry.name.plain))
+            status = max(status, len(entry.status.plain))
+            times = entry._times
+            restarts = max(restarts, len(times[0]))
+            age = max(age, len(times[1]))
+        return {"name": name, "status": status, "restarts": restarts, "age": age}
 
     def rows_due(self, now: datetime) -> bool:
         # build_rows moves the ages on only when AGE_STEP has passed: same test
@@ -128,6 +152,10 @@ class PodsPanel(Panel):
 
     def title_counts(self) -> str:
         return self._counts
+
+    def is_bad(self, key: str) -> bool:
+        pod = self.items.get(key)
+        return isinstance(pod, PodHealth) and not pod.healthy
 
     def _title_counts(self) -> str:
         pods = self.cockpit.live.pods.values()
@@ -137,9 +165,15 @@ class PodsPanel(Panel):
             total[pod.namespace] += 1
             if not pod.healthy:
                 bad[pod.namespace] += 1
+        if len(total) == 1:  # the rows leave the namespace out: the title names it
+            (ns,) = total
+            n = bad[ns]
+            return f"{clean(ns)} · " + (
+                f"{n}/{total[ns]} unhealthy" if n else f"{total[ns]} healthy"
+            )
         if not bad:
             return f"{sum(total.values())} healthy" if total else ""
-        parts = [f"{ns} {n}/{total[ns]} unhealthy" for ns, n in bad.most_common(3)]
+        parts = [f"{clean(ns)} {n}/{total[ns]} unhealthy" for ns, n in bad.most_common(3)]
         if len(bad) > 3:
             parts.append(f"+{len(bad) - 3} ns")
         return ", ".join(parts)

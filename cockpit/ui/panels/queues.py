@@ -33,7 +33,7 @@ class QueuesPanel(Panel):
     number = 4
     empty_text = "no queues"
     columns = (
-        Column("name", "QUEUE", 12, flex=True),
+        Column("name", "QUEUE", 12, flex=True, keep=32),
         Column("ready", "READY", 6),
         Column("unacked", "UNACK", 5, drop=2),
         Column("consumers", "CONS", 4),
@@ -49,6 +49,7 @@ class QueuesPanel(Panel):
         self._made: dict[str, tuple[tuple[object, ...], Row]] = {}
         self._palette: object = None
         self._sort_depth: dict[str, int] = {}  # key -> the depth its place was sorted by
+        self._bad: set[str] = set()  # keys of queues at warn or crit, or stalled
 
     def _sticky_depth(self, queue: QueueDepth) -> int:
         key, total = queue.key, queue.total
@@ -78,6 +79,7 @@ class QueuesPanel(Panel):
             )
         decorated.sort(key=lambda d: d[:4])
         self.items = {d[3]: d[4] for d in decorated}
+        self._bad = {d[3] for d in decorated if d[0] < 2 or d[4].stalled}
         made = self._made
         rows: list[Row] = []
         for *_, queue, level in decorated:
@@ -94,6 +96,13 @@ class QueuesPanel(Panel):
             row = self._row(queue, level, spark, growth_text)
             made[key] = (inputs, row)
             rows.append(row)
+        self.table.set_content_widths(
+            {
+                "name": max(
+                    (len(row[1][0].plain) for row in rows if isinstance(row[1][0], Text)), default=0
+                )
+            }
+        )
         if len(made) != len(rows):
             for key in [k for k in made if k not in self.items]:
                 del made[key]
@@ -131,6 +140,9 @@ class QueuesPanel(Panel):
             ),
             f"{queue.key} {'stalled' if queue.stalled else ''}",
         )
+
+    def is_bad(self, key: str) -> bool:
+        return key in self._bad
 
     def title_counts(self) -> str:
         queues = self.cockpit.live.queues

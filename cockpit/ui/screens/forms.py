@@ -4,6 +4,12 @@ A confirmation names exactly what will happen and focuses Cancel: `y` confirms,
 `n` or escape cancels. A form (declare, note, customer update) focuses its first
 field: ctrl+s submits from any field, escape cancels. Both return the field values
 as a dict, or None when cancelled.
+
+Keys mean what the engineer meant: a dialog takes no key that was typed before it was
+on screen (a burst of keys, a laggy SSH link): until its first paint it has no focus and
+drops every key, and afterwards it drops keys read before that paint. `y` and ctrl+s
+act once. A choice (restart mode, status) shows `(x)` / `( )`, readable without colour,
+and is made with its digit or the arrows, wherever the focus is.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.text import Text
+from textual import events
+from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 
 @dataclass
@@ -29,6 +39,52 @@ class Field:
     kind: str = "input"  # input | text (multi-line) | select | radio
     options: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (label, value)
     placeholder: str = ""
+
+
+class Choices(Widget, can_focus=True):
+    """One choice among a few, each line `(x) 1 label` or `( ) 2 label`: the mark tells the
+    chosen one without colour; up/down or the digit choose."""
+
+    DEFAULT_CSS = """
+    Choices { height: auto; padding: 0 1; }
+    Choices:focus { background: $boost; }
+    """
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Previous", show=False),
+        Binding("down,j", "move(1)", "Next", show=False),
+    ]
+
+    class Changed(Message):
+        pass
+
+    def __init__(self, options: Sequence[tuple[str, str]], value: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.options = list(options)
+        values = [v for _label, v in self.options]
+        self.index = values.index(value) if value in values else 0
+
+    @property
+    def value(self) -> str:
+        return self.options[self.index][1] if self.options else ""
+
+    def choose(self, index: int) -> None:
+        if 0 <= index < len(self.options) and index != self.index:
+            self.index = index
+            self.refresh(layout=True)
+            self.post_message(self.Changed())
+
+    def action_move(self, step: int) -> None:
+        self.choose(max(0, min(len(self.options) - 1, self.index + step)))
+
+    def render(self) -> Text:
+        text = Text(end="")
+        for i, (label, _value) in enumerate(self.options):
+            chosen = i == self.index
+            if i:
+                text.append("\n")
+            text.append(f"({'x' if chosen else ' '}) {i + 1} ", style="bold" if chosen else "")
+            text.append(label, style="bold" if chosen else "")
+        return text
 
 
 class FormScreen(ModalScreen[dict[str, Any] | None]):
@@ -45,7 +101,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     FormScreen #fields Label { padding: 0; color: $text-muted; }
     FormScreen Input, FormScreen Select { background: $boost; }
     FormScreen TextArea { height: 5; background: $boost; }
-    FormScreen RadioSet { width: 100%; }
+    FormScreen Choices { width: 100%; }
     FormScreen #preview {
         height: auto; max-height: 7; border: round $panel-lighten-2; padding: 0 1;
     }
@@ -55,11 +111,16 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     FormScreen #hint { color: $text-muted; }
     """
     BINDINGS = [
+        Binding("y", "yes", "Confirm"),
+        Binding("n", "no", "Cancel"),
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "submit", "Submit", priority=True),
-        Binding("y", "yes", "Confirm", show=False),
-        Binding("n", "no", "Cancel", show=False),
+        Binding("up", "choice(-1)", "Previous", show=False),
+        Binding("down", "choice(1)", "Next", show=False),
+        *(Binding(str(n), f"pick({n})", f"Choose {n}", show=False) for n in range(1, 10)),
     ]
+    # no focus until the dialog is on screen: keys typed before it reach nobody
+    AUTO_FOCUS = None
 
     def __init__(
         self,
@@ -81,6 +142,9 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         self.is_form = is_form
         self.preview_fn = preview
         self.validate_fn = validate
+        self.armed_at: float | None = None  # when it was first on screen
+        self._answered = False
+        self._initial: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -102,9 +166,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                             compact=True,
                         )
                     elif f.kind == "radio":
-                        with RadioSet(id=f"field-{f.name}", compact=True):
-                            for label, value in f.options:
-                                yield RadioButton(label, value=value == f.value, name=value)
+                        yield Choices(f.options, f.value, id=f"field-{f.name}")
                     else:
                         yield Input(
                             f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True
@@ -127,16 +189,31 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                 )
 
     def on_mount(self) -> None:
-        for radios in self.query(RadioSet):
-            # Textual highlights the first button, not the pressed one: enter would then
-            # silently switch the choice away from the prefilled value
-            if radios.pressed_index >= 0:
-                radios._selected = radios.pressed_index
-        if self.is_form and self.fields:
-            self.query_one(f"#field-{self.fields[0].name}").focus()
-        else:
-            self.query_one("#cancel", Button).focus()
         self.update_preview()
+        self._initial = self.values()
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        """On screen now: from here on a key is the engineer's answer to this dialog."""
+        self.armed_at = get_time()
+        if self.is_form and self.fields:
+            first = self.query_one(f"#field-{self.fields[0].name}")
+        else:
+            first = self.query_one("#cancel", Button)
+        self.set_focus(first)
+        self.refresh_bindings()
+
+    @property
+    def armed(self) -> bool:
+        return self.armed_at is not None
+
+    def _early(self, event: events.Key) -> bool:
+        return self.armed_at is None or event.time < self.armed_at
+
+    def on_key(self, event: events.Key) -> None:
+        if self._early(event):
+            event.stop()
+            event.prevent_default()
 
     def values(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -144,12 +221,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             widget = self.query_one(f"#field-{f.name}")
             if isinstance(widget, TextArea):
                 result[f.name] = widget.text
-            elif isinstance(widget, Select):
-                result[f.name] = widget.value
-            elif isinstance(widget, RadioSet):
-                pressed = widget.pressed_button
-                result[f.name] = pressed.name if pressed is not None else f.value
-            elif isinstance(widget, Input):
+            elif isinstance(widget, Select | Choices | Input):
                 result[f.name] = widget.value
         return result
 
@@ -171,8 +243,22 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     def on_select_changed(self) -> None:
         self.update_preview()
 
-    def on_radio_set_changed(self) -> None:
+    def on_choices_changed(self) -> None:
         self.update_preview()
+
+    def _choices(self) -> Choices | None:
+        found = self.query(Choices)
+        return found.first() if found else None
+
+    def action_choice(self, step: int) -> None:
+        choices = self._choices()
+        if choices is not None:
+            choices.action_move(step)
+
+    def action_pick(self, number: int) -> None:
+        choices = self._choices()
+        if choices is not None:
+            choices.choose(number - 1)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -198,19 +284,39 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             self.action_cancel()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"yes", "submit"} and (self.armed_at is None or self._answered):
+            return False  # not on screen yet, or already answered: y acts once
         # in a text field or a form, y and n are letters, not answers
-        return not (action in {"yes", "no"} and (self._typing() or self.is_form))
+        if action in {"yes", "no"}:
+            return not (self._typing() or self.is_form)
+        if action in {"choice", "pick"}:
+            # digits and arrows choose, unless they are typed into a field
+            return (
+                self._choices() is not None
+                and not self._typing()
+                and (action == "pick" or not isinstance(self.focused, Select | Choices))
+            )
+        return True
 
     def action_submit(self) -> None:
+        if self._answered or self.armed_at is None:
+            return
         values = self.values()
         if self.validate_fn is not None:
             problem = self.validate_fn(values)
             if problem:
                 self.query_one("#error", Static).update(Text(problem, style="bold red"))
                 return
+        self._answered = True
         self.dismiss(values)
 
     def action_cancel(self) -> None:
+        if self._answered:
+            return
+        self._answered = True
+        if self._initial and self.values() != self._initial:
+            # what was typed is dropped: say so, the engineer may have expected it sent
+            self.app.notify("cancelled: nothing sent", severity="warning", timeout=4)
         self.dismiss(None)
 
 
