@@ -10,7 +10,7 @@ import pytest
 from cockpit.cli import main
 from cockpit.config import ConfigError, parse_config
 
-SUBCOMMANDS = ["config", "secrets", "doctor", "postmortem", "report", "themes"]
+SUBCOMMANDS = ["config", "secrets", "doctor", "postmortem", "report", "handover", "themes"]
 
 
 def _config(tmp_path: Path) -> Path:
