@@ -57,6 +57,7 @@ from cockpit.incident.outbox import (
     ticket_payload,
 )
 from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore
+from cockpit.incident.tickets import TicketBook, TicketRecord
 from cockpit.incident.wording import with_next_update
 from cockpit.live import LiveState
 from cockpit.runbooks import Runbook, Step, done_steps, step_event_details
@@ -109,6 +110,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "", "Update"),
     ActionSpec("escalate", "e", "Escalate to a developer team (page them)", True,
                "", "Escalate"),
+    ActionSpec("ticket", "b", "File a bug ticket in Jira with the evidence (follow it here)",
+               True, "", "Bug"),
     ActionSpec("set_status", "s", "Change the incident status / resolve it", True,
                "incident", "Status"),
     ActionSpec("set_severity", "v", "Change the incident severity", True,
@@ -163,6 +166,10 @@ class Actions:
         self.audit = audit
         self.read_only = read_only
         self.tracker = tracker
+        # the tickets filed (their key, URL and last polled status) live next to the outbox
+        self.tickets: TicketBook | None = None
+        if tracker is not None and outbox is not None:
+            self.tickets = TicketBook(outbox.store)
         self.listeners: list[Callable[[TimelineEvent], None]] = []
         self.audit_problem = ""  # why the audit log is not being written, "" when it is
         # the incident the engineer chose on the panel ([ / ]); None: the newest
@@ -501,6 +508,9 @@ class Actions:
         return f"{text}\n\n— {self.identity.display} via the on-call cockpit ({incident_id})"
 
     # ----------------------------------------------------------------- tickets
+
+    def tickets_of(self, incident_id: str) -> list[TicketRecord]:
+        return self.tickets.tickets(incident_id) if self.tickets is not None else []
 
     def next_ticket_number(self, incident_id: str) -> int:
         """n of the label cockpit-<incident>-<n>: tickets queued for the incident so far + 1."""

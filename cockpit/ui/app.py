@@ -37,7 +37,7 @@ from cockpit.runtime import HINTS, Runtime
 from cockpit.ui.context import Cockpit, Flow
 from cockpit.ui.details import help_text
 from cockpit.ui.feeds import Feeds
-from cockpit.ui.flows import incident, pods
+from cockpit.ui.flows import incident, pods, tickets
 from cockpit.ui.footer import KeyFooter
 from cockpit.ui.keys import app_bindings, help_rows, spec
 from cockpit.ui.palette import Palette
@@ -164,6 +164,7 @@ class CockpitApp(App[None]):
             outbox=runtime.outbox,
             audit=runtime.audit,
             read_only=runtime.read_only,
+            tracker=runtime.tracker,
         )
         self.actions.listeners.append(self._on_timeline_event)
         self.palette = Palette()
@@ -380,6 +381,8 @@ class CockpitApp(App[None]):
             return False
         if action == "customer_update":
             return self.actions.current_incident() is not None
+        if action == "ticket":  # b: only where Jira is configured
+            return self.runtime.tracker is not None
         return True
 
     def on_descendant_focus(self) -> None:
@@ -424,7 +427,12 @@ class CockpitApp(App[None]):
         self.start(incident.declare, self._selected_group())
 
     def action_note(self) -> None:
-        self.start(incident.note)
+        panel = self.focused_panel()
+        ticket = panel.selected_ticket() if isinstance(panel, IncidentPanel) else ""
+        self.start(incident.note, ticket)
+
+    def action_ticket(self) -> None:
+        self.start(tickets.file_ticket)
 
     def action_customer_update(self) -> None:
         self.start(incident.customer_update)

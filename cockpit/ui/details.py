@@ -16,7 +16,14 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from cockpit.domain import AlertGroup, Escalation, Incident, PodDetail, TimelineEvent
+from cockpit.domain import (
+    AlertGroup,
+    Escalation,
+    Incident,
+    PodDetail,
+    TicketDraft,
+    TimelineEvent,
+)
 from cockpit.live import short_duration
 from cockpit.ui.text import clean
 
@@ -211,3 +218,52 @@ def help_text(keys: Iterable[tuple[str, str, str]], *, read_only: bool) -> Rende
             "\nREAD-ONLY: actions that change anything are disabled.", style="bold yellow"
         )
     return Group(table, footer)
+
+
+def ticket_preview(draft: TicketDraft, document: dict[str, Any], where: str) -> RenderableType:
+    """The ticket as Jira will show it: its fields, then the description's ADF rendered."""
+    head = Text()
+    head.append(clean(draft.summary) or "(no summary)", style="bold")
+    fields = [where, draft.project or "?", draft.issue_type or "?"]
+    if draft.priority:
+        fields.append(f"priority {draft.priority}")
+    head.append("\n" + clean(" · ".join(fields)), style="dim")
+    head.append("\n" + clean("labels: " + ", ".join([*draft.labels, draft.label])), style="dim")
+    return Group(head, adf_text(document))
+
+
+def adf_text(document: dict[str, Any]) -> Text:
+    """An ADF document as terminal text: headings bold, bullets, links underlined."""
+    out = Text()
+    for block in document.get("content", []):
+        kind = block.get("type")
+        if out:
+            out.append("\n")
+        if kind == "heading":
+            out.append(_adf_inline(block.get("content", [])).plain, style="bold")
+        elif kind == "bulletList":
+            items = []
+            for item in block.get("content", []):
+                for para in item.get("content", []):
+                    line = Text("• ")
+                    line.append_text(_adf_inline(para.get("content", []), indent="  "))
+                    items.append(line)
+            out.append_text(Text("\n").join(items))
+        elif kind == "codeBlock":
+            code = "".join(t.get("text", "") for t in block.get("content", []))
+            out.append(clean(code).replace("\\x0a", "\n"), style="dim")
+        else:
+            out.append_text(_adf_inline(block.get("content", [])))
+    return out
+
+
+def _adf_inline(nodes: list[dict[str, Any]], indent: str = "") -> Text:
+    line = Text()
+    for node in nodes:
+        if node.get("type") == "hardBreak":
+            line.append("\n" + indent)
+        elif any(m.get("type") == "link" for m in node.get("marks", [])):
+            line.append(clean(node.get("text", "")), style="underline")
+        else:
+            line.append(clean(node.get("text", "")))
+    return line

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.worker import Worker
 
-from cockpit.backends.base import BackendError
+from cockpit.backends.base import BackendError, RateLimited
 from cockpit.domain import ActionResult, AlertGroup
 from cockpit.incident.alert_history import AlertRecorder
+from cockpit.incident.tickets import TicketFollower
 from cockpit.ui.text import clean
 
 if TYPE_CHECKING:
@@ -99,6 +100,8 @@ class Feeds:
             self.host.run_worker(
                 self._send_outbox, name="outbox", group="feeds", exit_on_error=False
             )
+        if runtime.tracker is not None and self.host.actions.tickets is not None:
+            self.follow_tickets()
 
     def tick(self) -> None:
         """Once a second: a connected watch is fresh; the outbox line moves on."""
@@ -233,6 +236,7 @@ class Feeds:
             pager=runtime.pager,
             clock=self.host.clock,
             on_result=self._on_outbox_result,
+            tracker=runtime.tracker,
         )
         await self.outbox_sender.run(self._stop_outbox)
 
@@ -243,11 +247,64 @@ class Feeds:
             return  # a retry: the header says when; the timeline gets the final outcome
         target = str(item.payload.get("team") or item.incident_id)
         self.host.actions.outbox_result(item.kind, item.incident_id, target, result)
+        if item.kind == "ticket" and result.ok:
+            self.poll_now("tickets")  # its status on the panel now, not in `poll` minutes
         self.host.notify(clean(result.message), severity="information" if result.ok else "error")
 
     def wake_outbox(self) -> None:
         if self.outbox_sender is not None:
             self.outbox_sender.wake()
+
+    # ----------------------------------------------------------------- tickets
+
+    def follow_tickets(self) -> None:
+        """Every [jira] poll: re-read the open tickets of open incidents (no webhooks on a
+        jump host); what changed is on the timeline once, and said in a notification."""
+        from cockpit.live import Freshness
+
+        host = self.host
+        assert host.runtime.tracker is not None and host.actions.tickets is not None
+        host.live.freshness.setdefault("tickets", Freshness("tickets"))
+
+        def in_flight(key: str) -> list[str]:
+            return self.outbox_sender.pending_comments(key) if self.outbox_sender else []
+
+        follower = TicketFollower(
+            host.runtime.tracker, host.actions.tickets, host.clock, pending_comments=in_flight
+        )
+
+        self.host.run_worker(
+            self._follow_loop(follower, host.runtime.tickets_interval),
+            name="tickets feed",
+            group="feeds",
+            exit_on_error=False,
+        )
+
+    async def _follow_loop(self, follower: TicketFollower, interval: timedelta) -> None:
+        """Like a poll loop, but a 429's Retry-After is waited out, and a failing Jira is
+        re-read at the poll interval (the panel says why each ticket was not re-read)."""
+        host = self.host
+        fresh = host.live.freshness["tickets"]
+        event = self._poll_now.setdefault("tickets", asyncio.Event())
+        while True:
+            wait = interval.total_seconds()
+            try:
+                events = await follower.poll()
+                fresh.mark_ok(host.clock.now())
+                for news in events[-3:]:  # after a long outage: the latest three
+                    host.notify(clean(news.summary, 200))
+            except RateLimited as exc:
+                fresh.mark_error(str(exc))
+                wait = max(wait, exc.retry_after)
+            except BackendError as exc:
+                fresh.mark_error(str(exc))
+            except Exception as exc:  # never let a bug kill the feed or reach the screen
+                log.exception("tickets feed failed")
+                fresh.mark_error(f"internal error: {type(exc).__name__}")
+            host.mark_dirty("incident")  # the ticket's status line, even without news
+            event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=wait)
 
     # ----------------------------------------------------------------- bell
 

@@ -69,21 +69,38 @@ async def declare(cockpit: Cockpit, group: AlertGroup | None) -> None:
     cockpit.refresh_all()
 
 
-async def note(cockpit: Cockpit) -> None:
-    """n: a note on the open incident's timeline, or on the shift log."""
+async def note(cockpit: Cockpit, ticket: str = "") -> None:
+    """n: a note on the open incident's timeline, or on the shift log. On a ticket's row
+    (a Jira event in the incident panel) the note goes to that ticket as a comment too."""
     incident = cockpit.actions.current_incident()
     where = incident.id if incident else "the shift log"
+    if incident is None or cockpit.actions.tracker is None:
+        ticket = ""
+    fields = [Field("text", "Note", kind="text")]
+    if ticket:
+        fields.append(
+            Field(
+                "comment",
+                f"Also a comment on {ticket} (the developers see it)",
+                "yes",
+                kind="radio",
+                options=[(f"yes, comment on {ticket}", "yes"), ("no, the timeline only", "no")],
+            )
+        )
     values = await cockpit.push_screen_wait(
         form(
-            f"Note on {where}",
-            [Field("text", "Note", kind="text")],
+            f"Note on {where}" + (f" and Jira {ticket}" if ticket else ""),
+            fields,
             submit_label="Add note",
             validate=lambda v: "" if v["text"].strip() else "the note is empty",
         )
     )
     if values is None:
         return
-    cockpit.report(await cockpit.actions.note(values["text"]))
+    to_ticket = ticket if values.get("comment", "no") == "yes" else ""
+    cockpit.report(await cockpit.actions.note(values["text"], ticket_key=to_ticket))
+    if to_ticket:
+        cockpit.wake_outbox()
 
 
 async def status(cockpit: Cockpit) -> None:

@@ -33,6 +33,7 @@ KIND_LABEL = {
     EventKind.RESOLVED: "RSLV",
     EventKind.ALERT: "ALERT",
     EventKind.ERROR: "ERROR",
+    EventKind.TICKET: "JIRA",
 }
 
 
@@ -47,7 +48,9 @@ class IncidentPanel(Panel):
     )
     BINDINGS = [*panel_bindings("incident"), Binding("enter", "detail", "Detail")]
     DEFAULT_CSS = """
-    IncidentPanel > #incident-summary { height: auto; max-height: 4; padding: 0 1; }
+    IncidentPanel > #incident-summary {
+        height: auto; max-height: 4; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     _summary_shown: tuple[str, list[Any]] | None = None
@@ -73,7 +76,7 @@ class IncidentPanel(Panel):
                 palette.crit
                 if event.kind is EventKind.ERROR
                 else palette.accent
-                if event.kind in {EventKind.CUSTOMER_UPDATE, EventKind.ESCALATION}
+                if event.kind in {EventKind.CUSTOMER_UPDATE, EventKind.ESCALATION, EventKind.TICKET}
                 else palette.info
             )
             rows.append(
@@ -123,10 +126,21 @@ class IncidentPanel(Panel):
             f" · {short_duration(incident.duration(now))} · IC {clean(incident.commander)} · ",
             (update_text + (" — OVERDUE" if overdue else ""), palette.crit if overdue else ""),
         )
+        lines = [line1, line2]
+        tickets = self.cockpit.actions.tickets_of(incident.id)
+        if tickets:  # the developers' side, as the last poll of Jira found it
+            lines.append(
+                Text.assemble(
+                    ("Jira ", palette.dim),
+                    (clean(" · ".join(t.describe() for t in tickets[-3:])), palette.accent),
+                )
+            )
         pending = self.cockpit.outbox_status
         if pending:
-            line2.append(f"\n{pending}", style=palette.warn)
-        self._show_summary(summary, Text("\n").join([line1, line2]))
+            lines.append(Text(pending, style=palette.warn))
+        # one screen line each (cut with …): a wrapped title would push the status and the
+        # ticket line out of the four rows an 80x24 screen has for them
+        self._show_summary(summary, Text("\n").join(lines))
 
     def _show_summary(self, summary: Static, text: Text) -> None:
         """Repaint only on change; a layout pass only when its height may change (it
@@ -152,6 +166,16 @@ class IncidentPanel(Panel):
     def selected_event(self) -> TimelineEvent | None:
         item = self.selected()
         return item if isinstance(item, TimelineEvent) else None
+
+    def selected_ticket(self) -> str:
+        """The Jira key of the selected row when it is a ticket's event, else ''."""
+        event = self.selected_event()
+        if event is None or event.kind is not EventKind.TICKET:
+            return ""
+        details = event.details if isinstance(event.details, dict) else {}
+        ids = details.get("ids") if isinstance(details.get("ids"), dict) else {}
+        key = details.get("key") or (ids.get("key") if isinstance(ids, dict) else "")
+        return str(key or "")
 
     def available(self, action: str) -> bool:
         if action in {"set_status", "set_severity", "set_commander"}:

@@ -97,6 +97,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     FormScreen.-danger > #dialog { border: round $error; }
     FormScreen #title { text-style: bold; }
     FormScreen #body { height: auto; max-height: 8; }
+    FormScreen.-tall #body { max-height: 70vh; }
     FormScreen #fields { height: auto; }
     FormScreen #fields Label { padding: 0; color: $text-muted; }
     FormScreen Input, FormScreen Select { background: $boost; }
