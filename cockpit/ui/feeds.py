@@ -274,7 +274,7 @@ class Feeds:
         )
 
         self.host.run_worker(
-            self._follow_loop(follower, host.runtime.tickets_interval),
+            partial(self._follow_loop, follower, host.runtime.tickets_interval),
             name="tickets feed",
             group="feeds",
             exit_on_error=False,
