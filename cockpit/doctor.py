@@ -594,10 +594,12 @@ def doctor_main(
     config: Config,
     *,
     resolver: SecretResolver | None = None,
-    out: IO[str] = sys.stdout,
+    out: IO[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> int:
     """Print the checks as a table; 1 when a required check fails, else 0."""
+    # sys.stdout when called, not when imported (a test's capture replaces it meanwhile)
+    out = sys.stdout if out is None else out
     env = os.environ if env is None else env
     resolver = resolver or SecretResolver(env=env, prompt=False)
     where = f", config {config.path}" if config.path else ""

@@ -6,8 +6,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
 
 from cockpit.backends.jira import JiraTracker
@@ -49,6 +51,15 @@ def jira_runtime(clock: FrozenClock, fake: FakeJira) -> Runtime:
     return runtime
 
 
+async def confirmation(pilot: Pilot[Any], app: CockpitApp, title: str) -> None:
+    """Wait until the confirmation with that title is on screen and takes keys."""
+    await wait_until(
+        pilot,
+        lambda: title in screen_text(app) and getattr(app.screen, "armed", True),
+        what=title,
+    )
+
+
 def ticket_summary(app: CockpitApp) -> str:
     return str(app.query_one("#incident-summary").render())
 
@@ -82,11 +93,7 @@ async def test_b_ctrl_s_y_files_one_ticket_and_its_progress_comes_back(
         assert f"Bug ticket for {incident.id}" in screen_text(app)
 
         await pilot.press("ctrl+s")  # Review -> the confirmation names project and type
-        await wait_until(
-            pilot,
-            lambda: "File a Bug in Jira project PAY?" in screen_text(app),
-            what="the confirmation",
-        )
+        await confirmation(pilot, app, "File a Bug in Jira project PAY?")
         assert not fake_jira.requests  # nothing sent before y
         await pilot.press("y")
         await home(pilot, app)
@@ -211,7 +218,7 @@ async def test_jira_errors_on_screen_in_one_line_and_without_the_token(
         dialog = await modal(pilot, app, FormScreen)
         assert dialog.query_one("#field-project", Input).value == "OPS"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "File a Bug in Jira project OPS?" in screen_text(app))
+        await confirmation(pilot, app, "File a Bug in Jira project OPS?")
         await pilot.press("y")
         await home(pilot, app)
         incident = runtime.store.current_incident()
@@ -256,7 +263,7 @@ async def test_the_palette_files_a_ticket_in_the_demo_and_read_only_hides_it(
         await pilot.press("enter")
         await modal(pilot, app, FormScreen)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "File a Bug in Jira project" in screen_text(app))
+        await confirmation(pilot, app, "File a Bug in Jira project")
         await pilot.press("y")
         await home(pilot, app)
         incident = runtime.store.current_incident()
