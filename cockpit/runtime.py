@@ -150,11 +150,33 @@ def _audit(path: Path, config: Config) -> Any:
     return AuditLog(path, env=config.env, redact=redact)
 
 
+def register_url_passwords(value: Any) -> None:
+    """A password written inside a configured URL (http://user:pw@host) is a secret: the
+    log filter and the audit log redact it like one (the screen masks every URL's)."""
+    from cockpit.secrets import register_secret
+    from cockpit.text import url_password
+
+    if isinstance(value, str):
+        password = url_password(value)
+        if password:
+            register_secret(password)
+            from urllib.parse import unquote
+
+            register_secret(unquote(password))
+    elif isinstance(value, dict):
+        for item in value.values():
+            register_url_passwords(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            register_url_passwords(item)
+
+
 def build_runtime(config: Config, *, read_only: bool = False, secrets: Any = None) -> Runtime:
     """Real backends for every configured section; `secrets` resolves secret names."""
     from cockpit.backends.http import MB, set_default_max_bytes
 
     set_default_max_bytes(config.max_response_mb * MB)
+    register_url_passwords(config.raw)
     clock = SystemClock()
     store = SQLiteStore(config.store_path)
     runtime = Runtime(config=config, clock=clock, store=store, read_only=read_only)

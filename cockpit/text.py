@@ -22,6 +22,22 @@ _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
 # line/paragraph separators (a terminal may treat them as newlines); the BOM.
 _INVISIBLE = "\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\u00ad\u180e"
 _UNSAFE = re.compile(f"[{_CONTROL}{_INVISIBLE}]")
+# the password of a URL's user:password@ part (a management_url written with credentials)
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s:]*:)[^/@\s]+@")
+URL_MASK = "•••"
+
+
+def mask_url_password(text: str) -> str:
+    """http://user:secret@host -> http://user:•••@host, anywhere in the text."""
+    if "@" not in text or "://" not in text:
+        return text
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + URL_MASK + "@", text)
+
+
+def url_password(url: str) -> str:
+    """The password inside a URL's user:password@ part, "" without one."""
+    match = _URL_PASSWORD.search(url)
+    return match.group(0)[len(match.group(1)) : -1] if match else ""
 
 
 def _shown(match: re.Match[str]) -> str:
@@ -51,13 +67,15 @@ def clean(value: object, limit: int = 0) -> str:
         text = f"<{type(value).__name__}>"
     cap = limit or MAX_TEXT
     length = len(text)
-    if length > cap + 64:
+    truncated = length > cap + 64
+    if truncated:
         text = text[: cap + 64]  # never scan a huge value: only what can be shown
     if _UNSAFE.search(text):
         text = _UNSAFE.sub(_shown, text)
+    text = mask_url_password(text)  # a secret inside a URL never reaches the screen
     if limit and len(text) > limit:
         return text[: limit - 1] + "…"
-    if len(text) > cap or length > len(text):
+    if len(text) > cap or truncated:
         marker = f"… [cut, {length} characters]"
         return text[: cap - len(marker)] + marker
     return text

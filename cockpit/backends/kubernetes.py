@@ -330,6 +330,8 @@ class KubernetesCluster:
 
     @staticmethod
     def _json(response: Any) -> Any:
+        if hasattr(response, "stream"):  # a raw urllib3 response: read within the size limit
+            return loads(read_body(response))
         return loads(response.data if hasattr(response, "data") else response)
 
     # ------------------------------------------------------------------ listing
@@ -342,7 +344,9 @@ class KubernetesCluster:
                 response = core.list_namespaced_pod(namespace, **kwargs)
             else:
                 response = core.list_pod_for_all_namespaces(**kwargs)
-            data = response.data
+            data = read_body(response)
+        except BackendError:
+            raise
         except Exception as exc:
             raise translate_error(exc, "list", "pods", namespace) from None
         return parse_pod_list(data, self._clock.now())
@@ -484,8 +488,9 @@ class KubernetesCluster:
             "allow_watch_bookmarks": True,
             "timeout_seconds": int(self._watch_timeout),
             "_preload_content": False,
-            # an idle watch sends nothing until its server-side timeout: read a bit longer
-            "_request_timeout": self._request_timeout(self._watch_timeout + self._timeout),
+            # the headers must come within the timeout: an API server that accepts and never
+            # answers is reported, not taken for a quiet watch (set longer below)
+            "_request_timeout": self._request_timeout(),
         }
         if version:
             kwargs["resource_version"] = version
@@ -498,6 +503,9 @@ class KubernetesCluster:
             if getattr(exc, "status", None) == 410:
                 raise _Gone() from None
             raise translate_error(exc, "watch", "pods", namespace) from None
+        # an idle watch sends nothing until its server-side timeout: read a bit longer
+        silent_limit = self._watch_timeout + self._timeout
+        _set_read_timeout(response, silent_limit)
         streams.append(response)
         try:
             for line in _lines(response):
@@ -516,10 +524,13 @@ class KubernetesCluster:
         except Exception as exc:
             if stop.is_set():
                 return
-            # a body that stalls after the headers came is an idle stream timing out:
-            # reconnect from the last resourceVersion; a dead server fails on reconnect
+            # silent past the end the server promised (timeoutSeconds): say so (STALE) and
+            # let the caller reconnect (relist), rather than trust a dead stream
             if _is_read_timeout(exc):
-                return
+                raise Unreachable(
+                    f"watch pods{_where(namespace)}: silent for {silent_limit:g}s, "
+                    "past the server's own stream timeout; reconnecting"
+                ) from None
             raise translate_error(exc, "watch", "pods", namespace) from None
         finally:
             with contextlib.suppress(ValueError):
@@ -701,7 +712,7 @@ class KubernetesCluster:
                 _preload_content=False,
                 _request_timeout=self._request_timeout(),
             )
-            return bytes(response.data).decode("utf-8", "replace").splitlines()
+            return read_body(response).decode("utf-8", "replace").splitlines()
 
         # a 400 keeps the API's own words: 'previous terminated container "app" ... not found'
         return await self._call(read, "get", "pods/log", pod.namespace, pod.name)
@@ -825,6 +836,8 @@ def loads(data: bytes | str) -> Any:
     """json.loads; a body that is not JSON becomes one clear BadResponse line."""
     try:
         return json.loads(data)
+    except RecursionError:
+        raise BadResponse("the cluster answered with JSON nested too deep") from None
     except ValueError:
         raise BadResponse("the cluster answered with malformed JSON") from None
 
@@ -842,7 +855,7 @@ def parse_pod_list(data: bytes | str, now: Any) -> tuple[list[PodHealth], str]:
         except msgspec.ValidationError:
             # valid JSON of the wrong shape (items not a list of objects, ...)
             raise BadResponse("the cluster's pod list is not a PodList") from None
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             raise BadResponse("the cluster answered with malformed JSON") from None
         version = str((body.get("metadata") or {}).get("resourceVersion") or "")
         rows = [pod_health(item, now) for item in body.get("items") or []]
@@ -862,22 +875,65 @@ def decode_watch_line(line: bytes | str) -> tuple[Any, dict[str, Any]]:
         # an ERROR carries a Status (whose "status" is a string), anything else a Pod
         decode = msgspec.json.decode if event_type == "ERROR" else pod_decoder().decode
         obj = decode(raw)
-    except ValueError:  # msgspec.DecodeError and ValidationError are ValueErrors
+    except (ValueError, RecursionError):  # msgspec Decode/ValidationError are ValueErrors
         raise BadResponse("the cluster's watch stream is not JSON lines") from None
     return event_type, obj if isinstance(obj, dict) else {}
 
 
 def _lines(response: Any) -> Iterator[bytes]:
     """Newline-delimited records of a streamed urllib3 response, as they arrive."""
+    from cockpit.backends.http import default_max_bytes
+
+    cap = default_max_bytes()
     pending = b""
     for chunk in response.stream(amt=None, decode_content=False):
         pending += chunk
+        if len(pending) > cap and b"\n" not in pending:
+            raise BadResponse("the cluster sent a watch event larger than the size limit")
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             if line.strip():
                 yield line
     if pending.strip():
         yield pending
+
+
+def read_body(response: Any, limit: int | None = None) -> bytes:
+    """A urllib3 response's body, refused past the size limit (limits.max_response_mb)."""
+    from cockpit.backends.http import default_max_bytes
+
+    cap = limit or default_max_bytes()
+    declared = str(response.headers.get("content-length", "") or "")
+    if declared.isdigit() and int(declared) > cap:
+        _shutdown(response)
+        raise BadResponse(
+            f"the cluster sent a {int(declared) // (1024 * 1024)} MB response; the limit is "
+            f"{cap // (1024 * 1024)} MB (limits.max_response_mb)"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.stream(65536):
+        size += len(chunk)
+        if size > cap:
+            _shutdown(response)
+            raise BadResponse(
+                f"the cluster sent a response larger than {cap // (1024 * 1024)} MB "
+                "(limits.max_response_mb)"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _set_read_timeout(response: Any, seconds: float) -> None:
+    """Give an open streamed response a longer read timeout than its request had."""
+    connection = getattr(response, "connection", None) or getattr(response, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # older urllib3: the socket behind the buffered reader
+        raw = getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(raw, "_sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.settimeout(seconds)
 
 
 def _is_read_timeout(exc: BaseException) -> bool:

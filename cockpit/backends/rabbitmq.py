@@ -41,6 +41,7 @@ from cockpit.backends.rabbitmq_quarantine import (
 from cockpit.clock import Clock
 from cockpit.config import RabbitMQConfig
 from cockpit.domain import ActionResult, QueueDepth, QueueMessage, SourceHealth
+from cockpit.text import mask_url_password
 
 MAX_PAGE_SIZE = 500  # the management API refuses bigger pages
 PEEK_TRUNCATE = 50_000  # bytes of payload a peek shows
@@ -167,6 +168,7 @@ class RabbitMQBroker:
         self.quarantine_bound = quarantine_bound
         self._step_hook = _step_hook  # tests only: runs in the AMQP thread after each get
         self._base = config.management_url.rstrip("/")
+        self._shown_base = mask_url_password(self._base)  # what messages name
         self._owns_http = http is None
         self._http = BoundedHTTP(
             http
@@ -177,7 +179,7 @@ class RabbitMQBroker:
                 headers={"accept": "application/json"},
             ),
             deadline=config.timeout.total_seconds(),
-            what=f"the RabbitMQ management API at {self._base}",
+            what=f"the RabbitMQ management API at {self._shown_base}",
         )
         self._auth = httpx.BasicAuth(config.username, password)
         # queues() pages by (path, columns, page): (digest of its bytes, page count, queues)
@@ -186,7 +188,7 @@ class RabbitMQBroker:
         self._last_queues: list[QueueDepth] | None = None
 
     def __repr__(self) -> str:
-        return f"RabbitMQBroker({self._base!r}, user={self.config.username!r})"
+        return f"RabbitMQBroker({self._shown_base!r}, user={self.config.username!r})"
 
     # ------------------------------------------------------------------ http
 
@@ -229,22 +231,22 @@ class RabbitMQBroker:
         except DeadlineExceeded as exc:
             if not exc.slow_body:
                 raise Unreachable(
-                    f"RabbitMQ management API at {self._base} did not answer within "
+                    f"RabbitMQ management API at {self._shown_base} did not answer within "
                     f"{self.config.timeout.total_seconds():g}s ({what})"
                 ) from None
             raise Unreachable(
-                f"RabbitMQ management API at {self._base} did not finish its answer within "
+                f"RabbitMQ management API at {self._shown_base} did not finish its answer within "
                 f"{self.config.timeout.total_seconds():g}s ({what})"
             ) from None
         except httpx.TimeoutException:
             raise Unreachable(
-                f"RabbitMQ management API at {self._base} did not answer within "
+                f"RabbitMQ management API at {self._shown_base} did not answer within "
                 f"{self.config.timeout.total_seconds():g}s ({what})"
             ) from None
         except httpx.HTTPError as exc:
             reason = self._scrub(str(exc) or type(exc).__name__)
             raise Unreachable(
-                f"cannot reach the RabbitMQ management API at {self._base} ({reason}): "
+                f"cannot reach the RabbitMQ management API at {self._shown_base} ({reason}): "
                 "is RabbitMQ up, with the rabbitmq_management plugin enabled?"
             ) from None
         status = response.status_code
@@ -270,11 +272,11 @@ class RabbitMQBroker:
             return json.loads(content)
         except RecursionError:
             raise BadResponse(
-                f"RabbitMQ management API at {self._base} sent JSON nested too deep ({what})"
+                f"RabbitMQ management API at {self._shown_base} sent JSON nested too deep ({what})"
             ) from None
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise BadResponse(
-                f"RabbitMQ management API at {self._base} sent a body that is not JSON "
+                f"RabbitMQ management API at {self._shown_base} sent a body that is not JSON "
                 f"({what}): is management_url the management API?"
             ) from None
 
@@ -388,7 +390,7 @@ class RabbitMQBroker:
                 what="read the overview",
                 params={"columns": "rabbitmq_version,management_version,cluster_name"},
                 not_found=(
-                    f"no RabbitMQ management API at {self._base} (404 on /api/overview): "
+                    f"no RabbitMQ management API at {self._shown_base} (404 on /api/overview): "
                     f"the management plugin is not enabled there; {ENABLE_HINT}"
                 ),
             )
@@ -432,7 +434,7 @@ class RabbitMQBroker:
                 what="read the overview",
                 params={"columns": "rabbitmq_version"},
                 not_found=(
-                    f"no RabbitMQ management API at {self._base} (404 on /api/overview): "
+                    f"no RabbitMQ management API at {self._shown_base} (404 on /api/overview): "
                     f"the management plugin is not enabled there; {ENABLE_HINT}"
                 ),
             )

@@ -23,6 +23,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
+from textual.notifications import SeverityLevel
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -411,6 +412,22 @@ class CockpitApp(App[None]):
             name=getattr(flow, "__qualname__", "flow"),
             group="flows",
         )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text, never markup: messages carry names from outside
+        (an alert named "X[/]" used to end the app with a MarkupError)."""
+        super().notify(
+            clean(message, 600), title=clean(title, 100), severity=severity, timeout=timeout,
+            markup=False,
+        )  # fmt: skip
 
     def report(self, result: ActionResult) -> None:
         self.notify(

@@ -33,7 +33,8 @@ def kv_table(rows: Iterable[tuple[str, Any]]) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
     for key, value in rows:
-        table.add_row(clean(key), value if isinstance(value, Text) else Text(clean(value)))
+        # Text on both sides: Rich reads a str cell as markup (a label named "[/]" crashes)
+        table.add_row(Text(clean(key)), value if isinstance(value, Text) else Text(clean(value)))
     return table
 
 

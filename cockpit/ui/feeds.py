@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import timedelta
@@ -41,6 +42,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
+# a failing source is retried within one refresh interval (so it recovers within one),
+# spread by a random 20% so that reconnecting cockpits do not hit a recovering server
+# together; the pod watch (no interval) backs off from 1 s to WATCH_BACKOFF_MAX
+JITTER = 0.2
+WATCH_BACKOFF_MAX = 10.0
+
+
+def jittered(seconds: float) -> float:
+    return seconds * random.uniform(1.0 - JITTER, 1.0)
+
+
 POD_WATCH = "pod watch"  # the pod watch's worker name
 
 
@@ -139,13 +151,12 @@ class Feeds:
                 backoff = wait
             except BackendError as exc:
                 fresh.mark_error(str(exc))
-                backoff = min(max(backoff, 1.0) * 2, MAX_BACKOFF)
-                wait = backoff
+                wait = jittered(interval.total_seconds())
             except Exception as exc:  # never let a bug kill the feed or reach the screen
                 log.exception("%s feed failed", name)
                 fresh.mark_error(f"internal error: {type(exc).__name__}")
                 backoff = min(max(backoff, 1.0) * 2, MAX_BACKOFF)
-                wait = backoff
+                wait = jittered(backoff)
             host.render_status()
             host.mark_dirty(name)
             event.clear()
@@ -220,8 +231,8 @@ class Feeds:
                 fresh.mark_error(f"internal error: {type(exc).__name__}")
             self.watch_connected = False
             host.render_status()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF)
+            await asyncio.sleep(jittered(backoff))
+            backoff = min(backoff * 2, WATCH_BACKOFF_MAX)
 
     # ----------------------------------------------------------------- outbox
 
@@ -237,6 +248,8 @@ class Feeds:
             clock=self.host.clock,
             on_result=self._on_outbox_result,
             tracker=runtime.tracker,
+            # the outcome's timeline event is committed with the outcome (one transaction)
+            timeline=self.host.actions.outbox_event,
         )
         await self.outbox_sender.run(self._stop_outbox)
 
@@ -246,7 +259,9 @@ class Feeds:
         if item.state not in {"sent", "failed_permanent"}:
             return  # a retry: the header says when; the timeline gets the final outcome
         target = str(item.payload.get("team") or item.incident_id)
-        self.host.actions.outbox_result(item.kind, item.incident_id, target, result)
+        self.host.actions.outbox_result(
+            item.kind, item.incident_id, target, result, event=getattr(item, "event", None)
+        )
         if item.kind == "ticket" and result.ok:
             self.poll_now("tickets")  # its status on the panel now, not in `poll` minutes
         self.host.notify(clean(result.message), severity="information" if result.ok else "error")

@@ -199,9 +199,9 @@ def render_message(message: QueueMessage, limit: int = 4000) -> RenderableType:
         ("exchange", message.exchange or "(default)"),
         ("identity", message.identity),
     ):
-        props.add_row(name, Text(clean(value)))
+        props.add_row(Text(name), Text(clean(value)))
     for name, value in message.headers.items():
-        props.add_row(f"header {clean(name)}", Text(clean(value, 300)))
+        props.add_row(Text(f"header {clean(name, 100)}"), Text(clean(value, 300)))
     return Group(
         props, Text(""), Text("payload", style="bold"), payload_text(message.payload, limit)
     )
