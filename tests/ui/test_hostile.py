@@ -64,13 +64,15 @@ async def test_hostile_items_are_shown_opened_and_acted_on(
         await pilot.press("a")  # ack: the confirmation names the group
         await submit(pilot, app)
         await wait_until(
-            pilot, lambda: any("acknowledged" in n.lower() for n in notifications(app)), 5
+            pilot,
+            lambda: any("acknowledged" in n.lower() for n in notifications(app)),
+            "the ack's notification",
         )
         assert_inert(app, "after the ack")
         select_row(app, "alerts", "hostile-group")
         await pilot.press("i")  # declare, prefilled with the hostile summary
         await submit(pilot, app)
-        await wait_until(pilot, lambda: app.actions.current_incident() is not None, 5)
+        await wait_until(pilot, lambda: app.actions.current_incident() is not None, "incident")
         assert_inert(app, "after declaring")
 
         select_row(app, "pods", "hostile")
@@ -89,7 +91,7 @@ async def test_hostile_items_are_shown_opened_and_acted_on(
         select_row(app, "queues", "zz-hostile")
         await pilot.press("m")  # peek: message id "[/]", headers 1,500 deep
         screen = await modal(pilot, app, MessagesScreen)
-        await wait_until(pilot, lambda: bool(screen.messages), 5, "the peeked messages")
+        await wait_until(pilot, lambda: bool(screen.messages), "the peeked messages")
         await pilot.pause(0.2)
         assert_inert(app, "messages")
         await pilot.press("escape")
