@@ -14,6 +14,7 @@ outbox: stored first, sent after, retried, never sent twice.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -56,7 +57,7 @@ from cockpit.incident.outbox import (
     ticket_comment_payload,
     ticket_payload,
 )
-from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore
+from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore, StoreConflict
 from cockpit.incident.tickets import TicketBook, TicketRecord
 from cockpit.incident.wording import with_next_update
 from cockpit.live import LiveState
@@ -66,6 +67,9 @@ if TYPE_CHECKING:
     from cockpit.incident.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+# the same restart or quarantine again within this window, from any seat, asks first
+REPEAT_WINDOW = timedelta(seconds=60)
 
 
 class Auditor(Protocol):
@@ -399,22 +403,26 @@ class Actions:
         if not title:
             return ActionResult.failure("an incident needs a title")
         now = self.clock.now()
-        incident = self.store.create_incident(
-            Incident(
-                id=self.store.next_incident_id(now),
-                title=title,
-                severity=severity,
-                status=IncidentStatus.INVESTIGATING,
-                commander=commander.strip() or self.actor,
-                started_at=now,
-                components=components,
-                team=(group.team if team is None and group else team or "").strip(),
-                service=(group.service if service is None and group else service or "").strip(),
-                customer_title=customer_title.strip(),
-                alert_group=group.key if group else "",
-                detected_at=group.started_at if group else None,
+        try:
+            incident = self.store.create_incident(
+                Incident(
+                    id=self.store.next_incident_id(now),
+                    title=title,
+                    severity=severity,
+                    status=IncidentStatus.INVESTIGATING,
+                    commander=commander.strip() or self.actor,
+                    started_at=now,
+                    components=components,
+                    team=(group.team if team is None and group else team or "").strip(),
+                    service=(group.service if service is None and group else service or "").strip(),
+                    customer_title=customer_title.strip(),
+                    alert_group=group.key if group else "",
+                    detected_at=group.started_at if group else None,
+                )
             )
-        )
+        except StoreConflict as exc:  # another engineer declared it a moment before
+            self._audit("declare", title, "conflict")
+            return ActionResult.failure(f"not declared: {exc}")
         self._audit("declare", incident.id, "attempt")
         self.selected_id = incident.id  # what the engineer does next is about this one
         # what happened just before the declaration belongs to the incident
@@ -546,28 +554,43 @@ class Actions:
         kind: EventKind,
         summary: str,
         details: dict[str, Any] | None = None,
+        *,
+        base: Incident | None = None,
     ) -> ActionResult:
-        """Change a field of the selected incident and put the change on its timeline."""
+        """Change a field of the selected incident and put the change on its timeline.
+
+        base: the incident as the engineer saw it when they started the change; on the
+        shared store a field someone else changed since then is refused, not overwritten."""
         if not self.allowed(action):
             self._audit(action, "incident", "refused", {"reason": "read-only"})
             return ActionResult.failure(f"read-only mode: {action} is disabled")
         incident = self.selected_incident()
         if incident is None:
             return ActionResult.failure("no incident is open")
+        if base is not None and base.id == incident.id:
+            incident = base
         self._audit(action, incident.id, "attempt")
-        updated = self.store.update_incident(dataclasses.replace(incident, **change))
+        try:
+            updated = self.store.update_incident(dataclasses.replace(incident, **change))
+        except StoreConflict as exc:
+            self._audit(action, incident.id, "conflict", {"by": exc.by})
+            return ActionResult.failure(str(exc))
         self.record(kind, "cockpit", summary.format(id=updated.id), details, incident_id=updated.id)
         self._audit(action, incident.id, "ok")
         return ActionResult.success(summary.format(id=updated.id), incident=updated.id)
 
-    async def set_status(self, status: IncidentStatus) -> ActionResult:
+    async def set_status(
+        self, status: IncidentStatus, base: Incident | None = None
+    ) -> ActionResult:
         change: dict[str, Any] = {"status": status}
         if status is IncidentStatus.RESOLVED:
             change["resolved_at"] = self.clock.now()
-            return await self._change("set_status", change, EventKind.RESOLVED, "{id} resolved")
+            return await self._change(
+                "set_status", change, EventKind.RESOLVED, "{id} resolved", base=base
+            )
         change["resolved_at"] = None  # reopened, or never resolved
         return await self._change(
-            "set_status", change, EventKind.STATUS, f"{{id}} status: {status.value}"
+            "set_status", change, EventKind.STATUS, f"{{id}} status: {status.value}", base=base
         )
 
     async def set_owner(self, team: str, service: str) -> ActionResult:
@@ -610,15 +633,16 @@ class Actions:
             self.selected_id = None
         return result
 
-    async def set_severity(self, severity: Severity) -> ActionResult:
+    async def set_severity(self, severity: Severity, base: Incident | None = None) -> ActionResult:
         return await self._change(
             "set_severity",
             {"severity": severity},
             EventKind.SEVERITY,
             f"{{id}} severity: {severity.value}",
+            base=base,
         )
 
-    async def set_commander(self, commander: str) -> ActionResult:
+    async def set_commander(self, commander: str, base: Incident | None = None) -> ActionResult:
         commander = commander.strip()
         if not commander:
             return ActionResult.failure("the commander needs a name")
@@ -627,6 +651,7 @@ class Actions:
             {"commander": commander},
             EventKind.COMMANDER,
             f"{{id}} commander: {commander}",
+            base=base,
         )
 
     # ----------------------------------------------------------------- handover
@@ -685,6 +710,44 @@ class Actions:
         )
         self._audit("handover_ack", str(handover.id), "ok")
         return ActionResult.success(f"Handover from {handover.actor} acknowledged")
+
+    # ----------------------------------------------------------------- the same thing twice
+
+    def _recent(self, kind: EventKind, key: str, value: str) -> TimelineEvent | None:
+        """The latest `kind` event whose details[key] is value, within REPEAT_WINDOW."""
+        incident = self.current_incident()
+        now = self.clock.now()
+        for event in self.store.timeline(incident.id if incident else None, limit=200):
+            if now - event.at > REPEAT_WINDOW:
+                return None
+            if event.kind is kind and str(event.details.get(key, "")) == value:
+                return event
+        return None
+
+    def _who(self, event: TimelineEvent) -> str:
+        return "you" if event.actor == self.actor else event.actor
+
+    def _ago(self, event: TimelineEvent) -> str:
+        return f"{max(int((self.clock.now() - event.at).total_seconds()), 0)} s ago"
+
+    def restart_repeat(self, pod: PodHealth) -> str:
+        """'bob rolled out payments-api 20 s ago' when this workload was just restarted."""
+        event = self._recent(EventKind.RESTART, "workload", _workload(pod))
+        if event is None:
+            return ""
+        if event.details.get("mode") == RestartMode.ROLLOUT.value:
+            what = f"rolled out {_workload(pod).split('/', 1)[-1]}"
+        else:
+            what = f"restarted pod {event.details.get('pod', pod.key)}"
+        return f"{self._who(event)} {what} {self._ago(event)}"
+
+    def quarantine_repeat(self, queue: QueueDepth, message: QueueMessage) -> str:
+        """'bob quarantined this message from orders 20 s ago' when it was just done."""
+        target = f"{queue.key} message {message.identity}"
+        event = self._recent(EventKind.QUARANTINE, "target", target)
+        if event is None:
+            return ""
+        return f"{self._who(event)} quarantined this message from {queue.name} {self._ago(event)}"
 
     def latest_note(self, incident_id: str | None) -> str:
         for event in self.store.timeline(incident_id, limit=200):
@@ -785,14 +848,15 @@ class Actions:
             self._audit("customer_update", incident.id, "refused", {"reason": "read-only"})
             return ActionResult.failure("read-only mode: customer_update is disabled")
         now = self.clock.now()
-        self.store.update_incident(
-            dataclasses.replace(
-                incident,
-                last_customer_update_at=now,
-                components=update.components or incident.components,
-                next_update_due=update.next_update_due,
+        with contextlib.suppress(StoreConflict):  # the update goes out whoever touched the time
+            self.store.update_incident(
+                dataclasses.replace(
+                    incident,
+                    last_customer_update_at=now,
+                    components=update.components or incident.components,
+                    next_update_due=update.next_update_due,
+                )
             )
-        )
         details: dict[str, Any] = {
             "status": update.status.value,
             "body": update.body,
@@ -936,6 +1000,7 @@ class Actions:
                 "pod": pod.key,
                 "mode": mode.value,
                 "owner": f"{pod.owner_kind}/{pod.owner_name}",
+                "workload": _workload(pod),
             },
         )
 
@@ -962,3 +1027,14 @@ class Actions:
 
 def _outbox_target(item: Any) -> str:
     return str(item.payload.get("team") or item.incident_id)
+
+
+def _workload(pod: PodHealth) -> str:
+    """namespace/name of what owns the pod: the top of its owner chain (a Deployment for a
+    ReplicaSet's pods), else the pod itself."""
+    kind, name = pod.workload
+    if not name and pod.owner_name:
+        kind, name = pod.owner_kind, pod.owner_name
+        if kind == "ReplicaSet" and "-" in name:
+            name = name.rsplit("-", 1)[0]  # the Deployment's pod-template-hash suffix
+    return f"{pod.namespace}/{name}" if name else pod.key

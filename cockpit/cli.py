@@ -7,8 +7,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cockpit import __version__
+
+if TYPE_CHECKING:
+    from cockpit.config import Config
+    from cockpit.incident.store import IncidentStore
 
 NO_CONFIG = """\
 cockpit: no config file at {path}
@@ -125,6 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="The shift handover from the incident record.",
     )
     handover.add_argument("--format", default="markdown", choices=("markdown",))
+    store = sub.add_parser(
+        "store",
+        parents=[common],
+        help="the shared incident store (PostgreSQL): migrate --from SQLITE_PATH",
+        description='The shared incident store named by [store] kind = "postgresql".',
+    )
+    store_verbs = store.add_subparsers(dest="verb", required=True, metavar="VERB")
+    migrate = store_verbs.add_parser(
+        "migrate",
+        parents=[common],
+        help="copy a local SQLite store into the shared one (idempotent)",
+        description="Copy a local SQLite incident store (incidents, timelines, shift log, "
+        "outbox, remote ids, alert history) into the shared store; running it again copies "
+        "nothing twice.",
+    )
+    migrate.add_argument("--from", dest="source", metavar="SQLITE_PATH", required=True)
     sub.add_parser(
         "themes",
         parents=[common],
@@ -292,6 +313,15 @@ def run_demo_subcommand(args: argparse.Namespace) -> int:
     return 2
 
 
+def _shared_store(config: Config) -> IncidentStore:
+    """The shared store for a one-shot command (post-mortem, report, handover)."""
+    from cockpit.runtime import open_store
+    from cockpit.secrets import SecretResolver
+
+    resolver = SecretResolver(prompt=sys.stdin.isatty())
+    return open_store(config, secret_value=lambda name: str(resolver.resolve(name).value))
+
+
 def run_subcommand(args: argparse.Namespace) -> int:
     name = args.command
     if name == "config":
@@ -326,10 +356,17 @@ def run_subcommand(args: argparse.Namespace) -> int:
         from cockpit.doctor import doctor_main
 
         return doctor_main(config)
+    if name == "store":
+        from cockpit.incident.postgres.copy import store_main
+
+        return store_main([args.verb, "--from", args.source], config)
     if name == "postmortem":
         from cockpit.incident.postmortem import run
 
-        return run(args, store_path=config.store_path)
+        shared = None
+        if config.store.kind == "postgresql":
+            shared = _shared_store(config)
+        return run(args, store_path=config.store_path, shared=shared)
     if name == "report":
         from cockpit.audit import default_audit_path
         from cockpit.incident.report import run as report

@@ -241,6 +241,16 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    kind: str = "sqlite"  # sqlite | postgresql
+    path: str = ""  # sqlite: the file
+    dsn: str = ""  # postgresql://user@host:5432/db (no password here: password_secret)
+    password_secret: str = ""  # the NAME of the secret holding the database password
+    journal: str = ""  # postgresql: the local journal file (default in the data dir)
+    lease: timedelta = timedelta(seconds=30)  # an outbox claim's lease
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     env: str
@@ -260,6 +270,7 @@ class Config:
     jira: JiraConfig | None = None
     environments: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    store: StoreConfig = field(default_factory=StoreConfig)
 
     @property
     def is_prod(self) -> bool:
@@ -268,6 +279,8 @@ class Config:
     def secret_names(self) -> list[str]:
         """Every secret name the config refers to (the values live elsewhere)."""
         names: list[str] = []
+        if self.store.password_secret:
+            names.append(self.store.password_secret)
         if self.rabbitmq and self.rabbitmq.password_secret:
             names.append(self.rabbitmq.password_secret)
         if self.statuspage.api_key_secret:
@@ -451,8 +464,28 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
     identity = Identity(ident.text("name") or login_name(), ident.text("email"))
 
     store = reader("store")
-    store.unknown({"path"})
+    store.unknown({"kind", "path", "dsn", "password_secret", "journal", "lease"})
     store_path = store.text("path") or str(data_dir() / f"{chosen or 'default'}.sqlite3")
+    store_kind = store.text("kind", "sqlite")
+    if store_kind not in ("sqlite", "postgresql"):
+        raise store.error("kind", f"expected 'sqlite' or 'postgresql', got {store_kind!r}")
+    dsn = store.text("dsn")
+    if store_kind == "postgresql" and not re.match(r"^(postgres(ql)?://|\w+=)", dsn):
+        raise store.error(
+            "dsn", "is required (for example 'postgresql://cockpit@db.internal:5432/oncall')"
+        )
+    if re.match(r"^postgres(ql)?://[^/@:]*:[^/@]+@", dsn):
+        raise store.error(
+            "dsn", "holds a password: put it in a secret and name it in password_secret"
+        )
+    store_config = StoreConfig(
+        kind=store_kind,
+        path=store_path,
+        dsn=dsn,
+        password_secret=store.text("password_secret"),
+        journal=os.path.expanduser(store.text("journal")),
+        lease=store.duration("lease", timedelta(seconds=30)),
+    )
 
     alertmanager = None
     if "alertmanager" in effective:
@@ -508,6 +541,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
         jira=jira,
         environments=environments,
         raw=effective,
+        store=store_config,
     )
 
 

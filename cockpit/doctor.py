@@ -538,6 +538,68 @@ def check_terminal(env: Mapping[str, str], out: IO[str]) -> list[Check]:
 # --- the report ------------------------------------------------------------------------------
 
 
+# --- the incident store -------------------------------------------------------------------
+
+
+def check_store(config: Config, resolver: SecretResolver) -> list[Check]:
+    """SQLite: the file's folder is writable. PostgreSQL: reachable, migrated, LISTEN works."""
+    store = config.store
+    if store.kind != "postgresql":
+        folder = Path(config.store_path).parent
+        if config.store_path == ":memory:" or os.access(folder, os.W_OK) or not folder.exists():
+            return [Check("store", OK, f"sqlite {config.store_path}", required=False)]
+        return [Check("store", FAIL, f"sqlite {config.store_path}: {folder} is not writable")]
+    from cockpit.incident.postgres.connection import Target
+    from cockpit.incident.postgres.diagnose import diagnose_now
+
+    password = ""
+    if store.password_secret:
+        found = resolver.lookup(store.password_secret)
+        if found is None:
+            return [Check("store", FAIL, f"secret {store.password_secret} does not resolve")]
+        password = str(found.value)
+    target = Target(store.dsn, password, connect_timeout=TIMEOUT)
+    found_ = diagnose_now(target)
+    where = f"postgresql {target.describe()}"
+    if not found_.reachable:
+        return [Check("store", FAIL, found_.problem)]
+    checks = [Check("store", OK, f"{where} ({found_.server})")]
+    if found_.problem:
+        checks.append(Check("store schema", FAIL, found_.problem))
+        return checks
+    if found_.version == found_.latest:
+        checks.append(Check("store schema", OK, f"migrated (version {found_.version})"))
+    elif found_.version < found_.latest:
+        checks.append(
+            Check(
+                "store schema",
+                WARN,
+                f"version {found_.version} of {found_.latest}: the cockpit migrates it when it "
+                "starts (the database user needs CREATE on it)",
+                required=False,
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "store schema",
+                WARN,
+                f"version {found_.version} is newer than this cockpit ({found_.latest}): "
+                "upgrade the cockpit",
+                required=False,
+            )
+        )
+    if found_.listen_ms is None:
+        checks.append(
+            Check("store live", FAIL, "LISTEN/NOTIFY: no notification came back within 2 s")
+        )
+    else:
+        checks.append(
+            Check("store live", OK, f"LISTEN/NOTIFY round trip {found_.listen_ms:.1f} ms")
+        )
+    return checks
+
+
 def run_checks(
     config: Config,
     resolver: SecretResolver,
@@ -554,6 +616,7 @@ def run_checks(
         lambda: check_statuspage(config, resolver),
         lambda: check_pager(config, resolver),
         lambda: check_jira(config, resolver),
+        lambda: check_store(config, resolver),
     ]
     checks: list[Check] = []
     with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as pool:

@@ -248,6 +248,9 @@ class Incident:
     detected_at: datetime | None = None
     # a resolved incident stays on the panel (and `u` works on it) until it is closed
     closed_at: datetime | None = None
+    # the shared store's row version this copy was read at (0: a store without versions);
+    # a change made from it is refused when another engineer changed the same field since
+    version: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -306,6 +309,9 @@ class TimelineEvent:
     incident_id: str | None = None  # None: the shift log
     id: int | None = None  # assigned by the store
     pinned: bool = False
+    # made by the cockpit before the first write attempt: a retried or replayed write of the
+    # same event is recognised by it and never stored twice (the shared store)
+    uid: str = ""
 
 
 # --------------------------------------------------------------------------- kubernetes

@@ -133,12 +133,10 @@ def _demo_runbooks(directory: Path) -> RunbookLibrary:
     return RunbookLibrary(config, offline_reason="the demo fetches no runbook URL")
 
 
-def _outbox(store: SQLiteStore) -> Any:
-    try:
-        from cockpit.incident.outbox import Outbox
-    except ImportError:  # pragma: no cover - only while the outbox is being built
-        return None
-    return Outbox(store)
+def _outbox(store: IncidentStore) -> Any:
+    from cockpit.incident.outbox import open_outbox
+
+    return open_outbox(store)
 
 
 def _audit(path: Path, config: Config) -> Any:
@@ -171,17 +169,35 @@ def register_url_passwords(value: Any) -> None:
             register_url_passwords(item)
 
 
+def open_store(config: Config, *, secret_value: Any = None, wait: float = 4.0) -> IncidentStore:
+    """The store the config names: the SQLite file (default) or the shared PostgreSQL.
+
+    PostgreSQL is imported only here, and the first connection is waited for at most
+    `wait` seconds: an unreachable database starts the cockpit with `store DOWN` and the
+    local journal, never a hang.
+    """
+    if config.store.kind != "postgresql":
+        return SQLiteStore(config.store_path)
+    from cockpit.incident.postgres import PostgresStore
+
+    password = secret_value(config.store.password_secret) if secret_value else ""
+    store = PostgresStore(
+        config.store.dsn,
+        password=password,
+        actor=config.identity.name,
+        journal_path=config.store.journal or data_dir() / f"{config.env}-store-journal.sqlite3",
+        lease=config.store.lease.total_seconds(),
+    )
+    store.wait_ready(wait)
+    return store
+
+
 def build_runtime(config: Config, *, read_only: bool = False, secrets: Any = None) -> Runtime:
     """Real backends for every configured section; `secrets` resolves secret names."""
     from cockpit.backends.http import MB, set_default_max_bytes
 
     set_default_max_bytes(config.max_response_mb * MB)
     register_url_passwords(config.raw)
-    clock = SystemClock()
-    store = SQLiteStore(config.store_path)
-    runtime = Runtime(config=config, clock=clock, store=store, read_only=read_only)
-    runtime.postmortem_dir = data_dir() / "postmortems"
-    runtime.runbooks = RunbookLibrary(config.runbooks)
 
     def secret(name: str) -> str:
         if not name:
@@ -189,6 +205,12 @@ def build_runtime(config: Config, *, read_only: bool = False, secrets: Any = Non
         if secrets is None:
             return ""
         return str(secrets.resolve(name).value)
+
+    clock = SystemClock()
+    store = open_store(config, secret_value=secret)
+    runtime = Runtime(config=config, clock=clock, store=store, read_only=read_only)
+    runtime.postmortem_dir = data_dir() / "postmortems"
+    runtime.runbooks = RunbookLibrary(config.runbooks)
 
     if config.alertmanager is not None:
         from cockpit.backends.alertmanager import AlertmanagerPager, AlertmanagerSource

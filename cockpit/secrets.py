@@ -337,6 +337,8 @@ class SecretResolver:
 def secret_uses(config: Config) -> list[tuple[str, str]]:
     """(secret name, config key that names it) for every secret the config refers to."""
     uses: list[tuple[str, str]] = []
+    if config.store.password_secret:
+        uses.append((config.store.password_secret, "store.password_secret"))
     if config.rabbitmq and config.rabbitmq.password_secret:
         uses.append((config.rabbitmq.password_secret, "rabbitmq.password_secret"))
     if config.statuspage.api_key_secret:

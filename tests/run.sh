@@ -33,6 +33,22 @@ for _ in $(seq 1 60); do
 done
 curl -fsS -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null && echo "management API up on :15672"
 
+log "PostgreSQL on 127.0.0.1:5432 (the shared incident store's tests; trust auth for user postgres)"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q postgresql
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  hba=/etc/postgresql/$version/main/pg_hba.conf
+  if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' | as_root tee "$hba" >/dev/null
+  fi
+  as_root pg_ctlcluster "$version" main start || as_root pg_ctlcluster "$version" main restart
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432
+
 log "ruff, mypy, import rules (lint-imports: contracts in pyproject.toml)"
 .venv/bin/ruff check cockpit tests
 .venv/bin/ruff format --check cockpit tests

@@ -262,6 +262,10 @@ class Outbox:
             ).fetchone()
         return _item(row)
 
+    def claim(self, item: OutboxItem) -> OutboxItem | None:
+        """Take the item for sending. One process owns a SQLite file: always granted."""
+        return self.mark_sending(item)
+
     def mark_sending(self, item: OutboxItem) -> OutboxItem:
         with self.store.transaction() as db:
             db.execute(
@@ -407,12 +411,21 @@ def _seconds(delta: timedelta) -> str:
     return f"{minutes}m{seconds:02d}s" if seconds else f"{minutes}m"
 
 
+def open_outbox(store: Any) -> Any:
+    """The outbox that lives with this store: the shared one on PostgreSQL, else SQLite's."""
+    if getattr(store, "kind", "") == "postgresql":
+        from cockpit.incident.postgres.outbox import SharedOutbox
+
+        return SharedOutbox(store)
+    return Outbox(store)
+
+
 class OutboxSender:
     """Sends due outbox items; one send_due at a time per sender."""
 
     def __init__(
         self,
-        outbox: Outbox,
+        outbox: Any,  # Outbox, or the shared one (cockpit.incident.postgres.outbox)
         *,
         statuspage: StatusPage | None,
         pager: Pager | None,
@@ -448,7 +461,10 @@ class OutboxSender:
                     blocked.add(item.incident_id)  # cleared below once this one is sent
                 if item.state == PENDING and item.next_attempt_at > self.clock.now():
                     continue
-                done, result = await self._send(item)
+                sent = await self._send(item)
+                if sent is None:  # another cockpit holds it: it is theirs to send
+                    continue
+                done, result = sent
                 if done.state == SENT:
                     blocked.discard(item.incident_id)
                 results.append((done, result))
@@ -456,9 +472,13 @@ class OutboxSender:
                     self.on_result(done, result)
             return results
 
-    async def _send(self, item: OutboxItem) -> tuple[OutboxItem, ActionResult]:
-        in_doubt = item.state == SENDING or item.attempts > 0
-        item = self.outbox.mark_sending(item)
+    async def _send(self, item: OutboxItem) -> tuple[OutboxItem, ActionResult] | None:
+        claimed = self.outbox.claim(item)
+        if claimed is None:
+            return None
+        # an earlier attempt (here, or by a cockpit whose lease expired) may have gone out
+        in_doubt = item.state == SENDING or item.attempts > 0 or claimed.attempts > 1
+        item = claimed
         try:
             if item.kind == CUSTOMER_UPDATE:
                 result = await self._send_update(item, in_doubt=in_doubt)

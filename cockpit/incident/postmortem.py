@@ -147,12 +147,10 @@ def _customer_updates(
 ) -> list[str]:
     lines: list[str] = []
     try:
-        from cockpit.incident.outbox import CUSTOMER_UPDATE, SENT, Outbox
+        from cockpit.incident.outbox import CUSTOMER_UPDATE, SENT, open_outbox
 
-        if not isinstance(store, SQLiteStore):
-            raise TypeError("the outbox lives in SQLite")
-        items = [i for i in Outbox(store).items(incident_id) if i.kind == CUSTOMER_UPDATE]
-    except Exception:  # a read-only or other store has no outbox here: use the timeline
+        items = [i for i in open_outbox(store).items(incident_id) if i.kind == CUSTOMER_UPDATE]
+    except Exception:  # a read-only store has no outbox: use the timeline
         items = []
     for item in items:
         status = str(item.payload.get("status", "?"))
@@ -320,10 +318,17 @@ def short_path(path: Path, width: int = 0) -> str:
     return text
 
 
-def main(argv: list[str], *, store_path: str, default_dir: Path | None = None) -> int:
+def main(
+    argv: list[str],
+    *,
+    store_path: str,
+    default_dir: Path | None = None,
+    shared: IncidentStore | None = None,
+) -> int:
     """`cockpit postmortem [INCIDENT-ID] [--output FILE]`: the draft on stdout or in FILE.
     With default_dir (`cockpit --demo postmortem`) the draft is written there unless
-    --output or --stdout says otherwise, and the command says where."""
+    --output or --stdout says otherwise, and the command says where. shared: the shared
+    store (PostgreSQL) when the config names one; else the SQLite file at store_path."""
     parser = argparse.ArgumentParser(
         prog="cockpit postmortem", description="Draft a post-mortem from the incident record."
     )
@@ -332,7 +337,7 @@ def main(argv: list[str], *, store_path: str, default_dir: Path | None = None) -
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    return run(args, store_path=store_path, default_dir=default_dir)
+    return run(args, store_path=store_path, default_dir=default_dir, shared=shared)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -342,12 +347,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stdout", action="store_true", help="print the draft")
 
 
-def run(args: argparse.Namespace, *, store_path: str, default_dir: Path | None = None) -> int:
-    """`cockpit postmortem` with its arguments parsed."""
-    if store_path != ":memory:" and not Path(store_path).exists():
+def run(
+    args: argparse.Namespace,
+    *,
+    store_path: str,
+    default_dir: Path | None = None,
+    shared: IncidentStore | None = None,
+) -> int:
+    """`cockpit postmortem` with its arguments parsed; shared: the shared store (PostgreSQL)
+    when the config names one, else the SQLite file at store_path."""
+    if shared is None and store_path != ":memory:" and not Path(store_path).exists():
         print(f"cockpit postmortem: no incident store at {store_path}", file=sys.stderr)
         return 2
-    store = SQLiteStore(store_path)
+    store: IncidentStore = shared if shared is not None else SQLiteStore(store_path)
+    if shared is not None:
+        store_path = getattr(shared, "describe", lambda: "the shared store")()
     try:
         incident_id = args.incident
         if incident_id is None:

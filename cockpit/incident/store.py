@@ -114,6 +114,17 @@ class StoreError(Exception):
     """The incident store cannot be used as it is; str() is one clear line."""
 
 
+class StoreConflict(Exception):
+    """A change refused because another engineer changed the same thing first.
+
+    The message says who, to what and how long ago, ready for the screen.
+    """
+
+    def __init__(self, message: str, *, field: str = "", by: str = "", value: str = "") -> None:
+        super().__init__(message)
+        self.field, self.by, self.value = field, by, value
+
+
 def _ts(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
