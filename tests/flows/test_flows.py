@@ -12,9 +12,10 @@ from cockpit.domain import (
     PodHealth,
     RestartMode,
     RestartPlan,
+    Severity,
 )
 from cockpit.ui import context
-from cockpit.ui.flows import alerts, pods
+from cockpit.ui.flows import alerts, incident, pods
 from cockpit.ui.screens.forms import FormScreen
 from tests.flows.fake import FakeCockpit, RecordingAlerts, RecordingCluster, fake_cockpit
 
@@ -145,3 +146,34 @@ async def test_restart_cancelled_changes_nothing() -> None:
     assert len(cockpit.dialogs) == 1
     assert cluster.restarts == []
     assert events(cockpit, EventKind.RESTART) == []
+
+
+# ---------------------------------------------------------------------------- declare
+
+
+async def test_declare_is_prefilled_from_the_selected_group_and_opens_one_incident() -> None:
+    cockpit = fake_cockpit({"title": "Checkout 5xx", "severity": "SEV1", "commander": ""})
+
+    await incident.declare(cockpit, group())
+
+    dialog = cockpit.dialogs[-1]
+    assert isinstance(dialog, FormScreen)
+    prefilled = {f.name: f.value for f in dialog.fields}
+    assert prefilled["title"] == "5xx on checkout"  # the firing alert's summary
+    assert prefilled["severity"] == "SEV1"  # critical
+    assert prefilled["commander"] == cockpit.actions.actor
+    opened = cockpit.actions.current_incident()
+    assert opened is not None and opened.title == "Checkout 5xx"
+    assert [e.kind for e in cockpit.actions.store.timeline(opened.id)].count(
+        EventKind.DECLARED
+    ) == 1
+
+
+async def test_declare_while_one_is_open_asks_nothing() -> None:
+    cockpit = fake_cockpit()
+    await cockpit.actions.declare("Already", Severity.SEV2)
+
+    await incident.declare(cockpit, group())
+
+    assert cockpit.dialogs == []
+    assert any("is open" in message for _, message in cockpit.notifications)
