@@ -18,7 +18,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec
 
-from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -27,7 +26,6 @@ from textual.notifications import SeverityLevel
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Static
 from textual.worker import Worker
 
 from cockpit.actions import ACTIONS, Actions, ActionSpec
@@ -40,6 +38,7 @@ from cockpit.ui.details import help_text
 from cockpit.ui.feeds import Feeds
 from cockpit.ui.flows import incident, pods, tickets
 from cockpit.ui.footer import KeyFooter
+from cockpit.ui.header import StatusBar, header_text
 from cockpit.ui.keys import app_bindings, help_rows, spec
 from cockpit.ui.palette import Palette
 from cockpit.ui.panels.alerts import AlertsPanel
@@ -56,22 +55,6 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 WIDE = 160  # at and above this width the four panels stand side by side
-
-
-class StatusBar(Static):
-    DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; padding: 0 1; }
-    """
-
-    _shown: tuple[str, list[Any]] | None = None
-
-    def show(self, text: Text) -> None:
-        """Repaint only when the text changed, and without a layout pass: the bar is
-        one line high whatever it says (a layout pass repaints every table's scrollbars)."""
-        shown = (text.plain, list(text.spans))
-        if shown != self._shown:
-            self._shown = shown
-            self.update(text, layout=False)
 
 
 class CockpitScreen(Screen[None]):
@@ -242,16 +225,7 @@ class CockpitApp(App[None]):
         grid.set_class(width >= WIDE, "-wide")
 
     def update_palette(self) -> None:
-        theme = self.current_theme
-        self.palette = Palette(
-            {
-                "error": theme.error or "",
-                "warning": theme.warning or "",
-                "success": theme.success or "",
-                "accent": theme.accent or "",
-                "primary": theme.primary or "",
-            }
-        )
+        self.palette = Palette.from_theme(self.current_theme)
         self.refresh_all()
 
     def refresh_all(self) -> None:
@@ -289,38 +263,8 @@ class CockpitApp(App[None]):
 
     def render_status(self) -> None:
         bars = self.query(StatusBar)
-        if not bars:  # shutting down: the screen is gone while a timer or feed still fires
-            return
-        now = self.clock.now()
-        palette = self.palette
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        env = self.config.env.upper()
-        env_style = "bold reverse red" if self.config.is_prod else "bold reverse"
-        text.append(f" {clean(env)} ", style=env_style)
-        if self.actions.read_only:
-            text.append(" READ-ONLY ", style="bold reverse yellow")
-        for name in ("alerts", "pods", "queues"):
-            described, level = self.live.freshness[name].describe(now)
-            style = {
-                "ok": palette.ok,
-                "stale": palette.crit,
-                "off": palette.dim,
-                "wait": palette.dim,
-            }[level]
-            text.append("  ")
-            # room for three sources and the incident: the reason is cut only when it must be
-            text.append(clean(described, max(40, self.size.width // 3)), style=style)
-        incident = self.actions.current_incident()
-        if incident is not None:
-            text.append("  ")
-            text.append(
-                f"{incident.id} {incident.severity.value} {incident.status.value}",
-                style=palette.accent,
-            )
-        if self.outbox_status:
-            text.append("  ")
-            text.append(clean(self.outbox_status, 60), style=palette.warn)
-        bars.first().show(text)
+        if bars:  # shutting down: the screen is gone while a timer or feed still fires
+            bars.first().show(header_text(self, self.size.width))
 
     # ----------------------------------------------------------------- feeds
 

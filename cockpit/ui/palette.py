@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from textual.color import Color
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
 
 
 class Palette:
@@ -28,6 +31,18 @@ class Palette:
         self.info = style("primary", "#5fa8d3")
         self.dim = Style(dim=True)
         self.plain = Style()
+
+    @classmethod
+    def from_theme(cls, theme: Theme) -> Palette:
+        return cls(
+            {
+                "error": theme.error or "",
+                "warning": theme.warning or "",
+                "success": theme.success or "",
+                "accent": theme.accent or "",
+                "primary": theme.primary or "",
+            }
+        )
 
     def level(self, level: str) -> Style:
         return {"crit": self.crit, "warn": self.warn, "ok": self.ok}.get(level, self.plain)
