@@ -107,6 +107,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "alerts", "Ack"),
     ActionSpec("unack", "A", "Remove the acknowledgement (expire the silence)", True,
                "alerts", "Unack"),
+    ActionSpec("follow", "f", "Follow the alert: only the pods and queues it names (f again: all)",
+               False, "alerts", "Follow"),
+    ActionSpec("runbook", "o", "Open the alert's runbook, its steps as a checklist", False,
+               "alerts", "Runbook"),
+    ActionSpec("runbook_step", "x", "Check off the selected runbook step (on the timeline, once)",
+               True, "alerts", via="runbook"),
+    ActionSpec("unfollow", "escape", "Stop following the alert: every pod and queue again",
+               False, "", "All rows"),
     ActionSpec("declare", "i", "Declare an incident (prefilled from the selected alert)", True,
                "", "Declare"),
     ActionSpec("note", "n", "Add a note to the incident timeline", True, "", "Note"),
@@ -488,7 +496,7 @@ class Actions:
 
     async def runbook_step(self, runbook: Runbook, step: Step) -> ActionResult:
         """Check a runbook step off: one timeline event, never two for the same step."""
-        if not self.allowed("note"):  # a checked step is a note on the timeline
+        if not self.allowed("runbook_step"):
             self._audit("runbook_step", runbook.key, "refused", {"reason": "read-only"})
             return ActionResult.failure("read-only mode: runbook steps are not recorded")
         done = self.runbook_steps_done(runbook).get(step.text)
@@ -496,7 +504,7 @@ class Actions:
             return ActionResult(
                 True,
                 f"already done at {done.at:%H:%M} by {done.actor}: {step.text}",
-                details={"recorded": False},
+                details={"recorded": False, "at": done.at, "actor": done.actor},
             )
         event = self.record(
             EventKind.RUNBOOK_STEP,
@@ -509,7 +517,7 @@ class Actions:
         return ActionResult(
             True,
             f"step {step.number}/{len(runbook.steps)} done, on {where}: {step.text}",
-            details={"recorded": True, "event_id": event.id},
+            details={"recorded": True, "event_id": event.id, "at": event.at, "actor": self.actor},
         )
 
     def comment_body(self, text: str, incident_id: str) -> str:

@@ -92,9 +92,9 @@ class Followed:
         """'2 pods', '1 queue', '3 pods, 1 queue', 'nothing'."""
         parts = []
         if self.pods:
-            parts.append(_plural(len(self.pods), "pod"))
+            parts.append(plural(len(self.pods), "pod"))
         if self.queues:
-            parts.append(_plural(len(self.queues), "queue"))
+            parts.append(plural(len(self.queues), "queue"))
         return ", ".join(parts) or "nothing"
 
     def headline(self) -> str:
@@ -105,9 +105,8 @@ class Followed:
         """One line for a group that names nothing on screen, saying why."""
         if not self.names_something:
             return (
-                f"{self.group_name} names no pod or queue: its alerts carry none of the labels "
-                "namespace+pod, namespace+deployment/statefulset/daemonset/job/cronjob/replicaset, "
-                "service, app, app_kubernetes_io_name, container, queue"
+                f"{self.group_name} names no pod or queue: "
+                "no pod, workload, service, app, container or queue label"
             )
         named = ", ".join(str(r) for r in self.missing[:3])
         if len(self.missing) > 3:
@@ -134,7 +133,7 @@ class Followed:
         for queue in self.queues:
             lines.append(
                 f"queue {queue.key}: {queue.ready:,} ready, {queue.unacked:,} unacked, "
-                f"{_plural(queue.consumers, 'consumer')}"
+                f"{plural(queue.consumers, 'consumer')}"
             )
         return lines
 
@@ -143,7 +142,7 @@ def _healthy(status: str, pods: list[PodHealth]) -> bool:
     return all(p.healthy for p in pods if p.status == status)
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 

@@ -32,11 +32,12 @@ from cockpit.actions import ACTIONS, Actions, ActionSpec
 from cockpit.backends.base import Switchable
 from cockpit.domain import ActionResult, AlertGroup, TimelineEvent
 from cockpit.live import Freshness, LiveState
+from cockpit.pivot import Following
 from cockpit.runtime import HINTS, Runtime
 from cockpit.ui.context import Cockpit, Flow
 from cockpit.ui.details import help_text
 from cockpit.ui.feeds import Feeds
-from cockpit.ui.flows import incident, pods, tickets
+from cockpit.ui.flows import alerts, incident, pods, tickets
 from cockpit.ui.footer import KeyFooter
 from cockpit.ui.header import StatusBar, header_text
 from cockpit.ui.keys import app_bindings, help_rows, spec
@@ -159,6 +160,7 @@ class CockpitApp(App[None]):
         self.feeds = Feeds(self)
         self._dirty: set[str] = set()
         self._flows: dict[object, Worker[None]] = {}  # flow -> its worker while it runs
+        self._following: Following | None = None  # the alert group `f` narrowed to
         self.startup_messages: list[str] = list(runtime.warnings)
         for name, backend in (
             ("alerts", runtime.alerts),
@@ -296,7 +298,25 @@ class CockpitApp(App[None]):
         return None
 
     def action_focus_panel(self, name: str) -> None:
+        self.focus_panel(name)
+
+    def focus_panel(self, name: str) -> None:
         self.panel(name).table.focus()
+
+    # ----------------------------------------------------------------- following an alert
+
+    @property
+    def following(self) -> Following | None:
+        return self._following
+
+    def set_following(self, following: Following | None) -> None:
+        self._following = following
+        for name in ("pods", "queues"):
+            self.panel(name).refresh_rows()
+        self.refresh_bindings()  # escape widens now (or no longer)
+
+    def action_unfollow(self) -> None:
+        self.start(alerts.unfollow)
 
     def action_filter(self) -> None:
         panel = self.focused_panel() or self.panel("alerts")
@@ -328,6 +348,8 @@ class CockpitApp(App[None]):
             return self.actions.current_incident() is not None
         if action == "ticket":  # b: only where Jira is configured
             return self.runtime.tracker is not None
+        if action == "unfollow":
+            return self._following is not None
         return True
 
     def on_descendant_focus(self) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from cockpit.config import Config, QueueThreshold
     from cockpit.domain import ActionResult
     from cockpit.live import LiveState
+    from cockpit.pivot import Following
     from cockpit.queue_trends import QueueTrends
     from cockpit.runtime import Runtime
     from cockpit.ui.palette import Palette
@@ -108,4 +109,17 @@ class Cockpit(Protocol):
 
     def refresh_all(self) -> None:
         """Re-render every panel (after a change that many of them show)."""
+        ...
+
+    @property
+    def following(self) -> Following | None:
+        """The alert group the pods and queues panels are narrowed to (`f`), if any."""
+        ...
+
+    def set_following(self, following: Following | None) -> None:
+        """Narrow the pods and queues panels to what an alert names, or (None) widen them."""
+        ...
+
+    def focus_panel(self, name: str) -> None:
+        """Move the focus to a panel's table (alerts, incident, pods, queues)."""
         ...

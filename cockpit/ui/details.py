@@ -25,6 +25,7 @@ from cockpit.domain import (
     TimelineEvent,
 )
 from cockpit.live import short_duration
+from cockpit.pivot import Followed
 from cockpit.ui.text import clean
 
 
@@ -45,7 +46,48 @@ def link(url: str) -> Text:
     return Text(safe)
 
 
-def alert_detail(group: AlertGroup, now: datetime) -> RenderableType:
+MATCHED_PODS_SHOWN = 12  # the rest are counted: the workload lines already sum them up
+
+
+def named_objects(followed: Followed) -> RenderableType:
+    """What an alert group names on screen, with status: '3/3 pods of payments/payments-api
+    CrashLoopBackOff', then each pod (the first few) and each queue."""
+    if followed.empty:
+        return Text(clean(followed.nothing_line(), 400), style="dim")
+    parts: list[RenderableType] = []
+    for line in followed.summary_lines():
+        parts.append(Text(clean(line, 300), style="bold"))
+    pods = Table.grid(padding=(0, 2))
+    for _ in range(4):
+        pods.add_column(no_wrap=True)
+    for pod in followed.pods[:MATCHED_PODS_SHOWN]:
+        restarts = f"{pod.restarts} restarts" if pod.restarts else ""
+        pods.add_row(
+            Text(clean(pod.key, 120)),
+            Text(pod.ready),
+            Text(clean(pod.status, 40), style="" if pod.healthy else "bold red"),
+            Text(restarts),
+        )
+    if followed.pods:
+        parts.append(pods)
+    if len(followed.pods) > MATCHED_PODS_SHOWN:
+        parts.append(Text(f"… and {len(followed.pods) - MATCHED_PODS_SHOWN} more", style="dim"))
+    if followed.missing:
+        missing = ", ".join(str(r) for r in followed.missing[:5])
+        parts.append(Text(clean(f"also named, not on screen: {missing}", 300), style="dim"))
+    by_rule: dict[str, list[str]] = {}
+    for reason in followed.reasons:
+        by_rule.setdefault(reason.rule, []).append(reason.value)
+    # one alert per pod (KubePodCrashLooping) would list every pod again: count them
+    how = [f"{r}={v[0]}" if len(v) == 1 else f"{r} ({len(v)} alerts)" for r, v in by_rule.items()]
+    hint = "matched by " + ", ".join(how)
+    parts.append(Text(clean(hint, 300) + "  ·  f follows them", style="dim"))
+    return Group(*parts)
+
+
+def alert_detail(
+    group: AlertGroup, now: datetime, followed: Followed | None = None
+) -> RenderableType:
     parts: list[RenderableType] = []
     parts.append(
         kv_table(
@@ -66,6 +108,9 @@ def alert_detail(group: AlertGroup, now: datetime) -> RenderableType:
                 style="bold green",
             )
         )
+    if followed is not None:
+        parts.append(Text("\nWhat it names", style="bold underline"))
+        parts.append(named_objects(followed))
     for alert in group.alerts:
         parts.append(Text(f"\n{clean(alert.name)}  [{alert.state.value}]", style="bold"))
         rows: list[tuple[str, Any]] = []

@@ -3,6 +3,8 @@ checklist, x checks a step once, steps done before show as done, an error offers
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown, OptionList, Static
@@ -10,6 +12,7 @@ from textual.widgets import Markdown, OptionList, Static
 from cockpit.domain import ActionResult
 from cockpit.runbooks import RunbookResult, Step, build_runbook
 from cockpit.ui.screens.runbook import RunbookScreen
+from tests.pilot import until
 from tests.runbooks.test_library import VENDOR
 from tests.screen import screen_text
 
@@ -129,3 +132,22 @@ async def test_hostile_markdown_stays_text() -> None:
         await pilot.click("Markdown")  # nothing follows a link: no browser, no request
         assert "\x1b" not in text
         assert "step with <b>tags</b>" in text
+
+
+async def test_x_x_x_checks_three_steps_in_order_even_while_recording() -> None:
+    runbook = build_runbook("KycVendorTimeouts", "src", "k", VENDOR, 65536)
+    checked: list[str] = []
+
+    async def slow(step: Step) -> ActionResult:  # a busy disk: each write takes a while
+        await asyncio.sleep(0.1)
+        checked.append(step.text)
+        return ActionResult(True, "ok", details={"recorded": True})
+
+    screen = RunbookScreen(RunbookResult("KycVendorTimeouts", runbook), on_check=slow)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("x", "x", "x")
+        await until(pilot, lambda: len(checked) == 3, "three steps recorded")
+        assert checked == [s.text for s in runbook.steps[:3]]
+        await until(pilot, lambda: "Steps 3/4 done" in screen_text(app), "3/4 on screen")

@@ -1,7 +1,9 @@
-"""Alert flows: acknowledge (a short silence), remove the ack, show a group's detail."""
+"""Alert flows: acknowledge (a short silence), remove the ack, show a group's detail,
+follow it to the pods and queues it names, open its runbook."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -9,11 +11,15 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from cockpit.config import ConfigError, parse_duration
-from cockpit.domain import AlertGroup
+from cockpit.domain import ActionResult, AlertGroup
 from cockpit.live import short_duration
+from cockpit.pivot import Following
+from cockpit.pivot import follow as follow_group
+from cockpit.runbooks import Step
 from cockpit.ui.context import Cockpit
 from cockpit.ui.details import alert_detail
 from cockpit.ui.screens.forms import Field, confirm
+from cockpit.ui.screens.runbook import RunbookScreen, done_labels
 from cockpit.ui.screens.views import DetailScreen
 from cockpit.ui.text import clean
 
@@ -82,10 +88,58 @@ async def unack(cockpit: Cockpit, group: AlertGroup) -> None:
 
 
 async def detail(cockpit: Cockpit, group: AlertGroup) -> None:
-    """enter: every alert of the group with its labels, annotations, runbook and ack."""
+    """enter: what the group names on screen with its status, then every alert with its
+    labels, annotations, runbook and ack."""
+    live = cockpit.live
+    followed = follow_group(group, live.pods.values(), live.queues)
     cockpit.push_screen(
-        DetailScreen(f"Alert group {clean(group.name)}", alert_detail(group, cockpit.clock.now()))
+        DetailScreen(
+            f"Alert group {clean(group.name)}",
+            alert_detail(group, cockpit.clock.now(), followed),
+        )
     )
+
+
+async def follow(cockpit: Cockpit, group: AlertGroup) -> None:
+    """f: the pods and queues panels show only what the group's labels name, and the pods
+    take the focus; f on the same group again (or escape) shows everything again."""
+    current = cockpit.following
+    if current is not None and current.key == group.key:
+        await unfollow(cockpit)
+        return
+    live = cockpit.live
+    followed = follow_group(group, live.pods.values(), live.queues)
+    if followed.empty:
+        cockpit.notify(clean(followed.nothing_line(), 300), severity="warning", timeout=8)
+        return
+    cockpit.set_following(Following(group, pods=bool(followed.pods), queues=bool(followed.queues)))
+    cockpit.focus_panel("pods" if followed.pods else "queues")
+
+
+async def unfollow(cockpit: Cockpit) -> None:
+    """escape: the pods and queues panels show every row again."""
+    if cockpit.following is not None:
+        cockpit.set_following(None)
+
+
+async def runbook(cockpit: Cockpit, group: AlertGroup) -> None:
+    """o: the group's runbook in a screen; x checks a step off on the timeline, once."""
+    library = cockpit.runtime.runbooks
+    loading = asyncio.ensure_future(library.load(group))
+    done, _ = await asyncio.wait({loading}, timeout=0.3)
+    if not done:  # a URL is being fetched: say so rather than look frozen
+        cockpit.notify(f"fetching the runbook of {clean(group.name)}…", timeout=4)
+    result = await loading
+    actions = cockpit.actions
+    found = result.runbook
+    checked = done_labels(actions.runbook_steps_done(found)) if found else {}
+
+    async def check(step: Step) -> ActionResult:
+        assert found is not None
+        return await actions.runbook_step(found, step)
+
+    allowed = found is not None and actions.allowed("runbook_step")
+    cockpit.push_screen(RunbookScreen(result, done=checked, on_check=check if allowed else None))
 
 
 def format_duration(delta: timedelta) -> str:

@@ -50,19 +50,36 @@ async def restart(cockpit: Cockpit, pod: PodHealth) -> None:
     )
     if plan.warning:
         body.append(f"\nWARNING: {clean(plan.warning)}", style="bold red")
+    mode = plan.modes[0]
+    if RestartMode.ROLLOUT in plan.modes and _alert_is_about_the_workload(cockpit, pod):
+        # followed from an alert about the Deployment (or about all its pods): deleting
+        # this one pod brings back the same template, the rollout is what `y` should do
+        mode = RestartMode.ROLLOUT
+        body.append(
+            f"\nFollowing {clean(cockpit.following.name if cockpit.following else '')}: "
+            f"it names {plan.workload_kind} {clean(plan.workload_name)}, so the rollout "
+            "restart is preselected.",
+            style="bold",
+        )
     values = await cockpit.push_screen_wait(
         confirm(
             f"Restart {clean(pod.key)}?",
             body,
             confirm_label="Restart",
-            fields=[
-                Field("mode", "What to do", plan.modes[0].value, kind="radio", options=options)
-            ],
+            fields=[Field("mode", "What to do", mode.value, kind="radio", options=options)],
         )
     )
     if values is None:
         return
     cockpit.report(await cockpit.actions.restart(pod, RestartMode(values["mode"])))
+
+
+def _alert_is_about_the_workload(cockpit: Cockpit, pod: PodHealth) -> bool:
+    following = cockpit.following
+    if following is None or not following.narrows_pods:
+        return False
+    live = cockpit.live
+    return following.pods(live.groups, live.pods.values(), object()).names_workload_of(pod)
 
 
 async def logs(cockpit: Cockpit, pod: PodHealth) -> None:

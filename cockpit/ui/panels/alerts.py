@@ -134,7 +134,7 @@ class AlertsPanel(Panel):
         group = self.selected_group()
         if action == "unack":
             return group is not None and group.acked
-        if action == "ack":
+        if action in {"ack", "follow", "runbook"}:
             return group is not None
         return True
 
@@ -150,6 +150,16 @@ class AlertsPanel(Panel):
         group = self.selected_group()
         if group:
             self.cockpit.start(alerts.unack, group)
+
+    def action_follow(self) -> None:
+        group = self.selected_group()
+        if group:
+            self.cockpit.start(alerts.follow, group)
+
+    def action_runbook(self) -> None:
+        group = self.selected_group()
+        if group:
+            self.cockpit.start(alerts.runbook, group)
 
     def action_detail(self) -> None:
         group = self.selected_group()

@@ -50,8 +50,12 @@ class Panel(Vertical):
         self._subtitle_shown: str | None = None
         self._bindings_shown: tuple[bool | None, ...] | None = None
         self._counts_shown: tuple[int, int] | None = None  # (rows, rows shown) last refresh
-        # (rows list, filter, what the table was given) at the last sync
-        self._synced: tuple[object, str, dict[str, Sequence[Cell]]] | None = None
+        self._following = ""  # "following KycVendorTimeouts: 2 pods" while narrowed
+        self._all_rows = 0
+        # (rows list, filter, narrowing keys, what the table was given) at the last sync
+        self._synced: (
+            tuple[object, str, frozenset[str] | None, dict[str, Sequence[Cell]]] | None
+        ) = None
 
     @property
     def cockpit(self) -> Cockpit:
@@ -92,6 +96,12 @@ class Panel(Vertical):
         """Rows that need the engineer, scrolled out of view above the first row shown."""
         return sum(1 for key in self.table.rows_above_view() if self.is_bad(key))
 
+    def narrowing(self, rows: list[Row]) -> tuple[str, frozenset[str]] | None:
+        """(what the border says, the row keys to keep) while the panel follows an alert
+        (`f`), None to show every row. `rows` is what build_rows just returned: a new list
+        means the rows changed, so what is followed may have too."""
+        return None
+
     def rows_due(self, now: datetime) -> bool:
         """Whether the rows' text changes with time alone by now (ages, timers)."""
         return True
@@ -112,6 +122,9 @@ class Panel(Vertical):
             return
         rows = self.build_rows()
         needle = self.filter_text.lower()
+        narrowed = self.narrowing(rows)
+        self._following = narrowed[0] if narrowed else ""
+        keep = narrowed[1] if narrowed else None
         synced = self._synced
         # a panel that hands back the very same list has nothing new: skip the diff
         table = self.table
@@ -119,15 +132,18 @@ class Panel(Vertical):
             synced is None
             or synced[0] is not rows
             or synced[1] != needle
-            or not table.holds(synced[2])
+            or synced[2] != keep
+            or not table.holds(synced[3])
         ):
-            if needle:
-                shown = {k: cells for k, cells, text in rows if needle in text.lower()}
-            else:
-                shown = {k: cells for k, cells, _ in rows}
+            shown = {
+                k: cells
+                for k, cells, text in rows
+                if (keep is None or k in keep) and (not needle or needle in text.lower())
+            }
             table.sync(shown)
-            self._synced = (rows, needle, shown)
-            self._counts_shown = (len(rows), len(shown))
+            self._synced = (rows, needle, keep, shown)
+            self._all_rows = len(rows)
+            self._counts_shown = (len(rows) if keep is None else len(keep), len(shown))
         assert self._counts_shown is not None
         message = self.status_message(*self._counts_shown)
         # every assignment below repaints the whole panel in Textual: only when it changed
@@ -145,6 +161,8 @@ class Panel(Vertical):
     def _show_title(self) -> None:
         counts = self.title_counts()
         title = f"{self.number} {self.panel_name.title()}" + (f" · {counts}" if counts else "")
+        if self._following:  # "3 following KycVendorTimeouts: 2 pods" names the rows itself
+            title = f"{self.number} {self._following}"
         hidden = self.worse_above()
         if hidden:  # the table keeps the selected row in place: say what went out of view
             title += f" · ↑ {hidden} worse"
@@ -177,12 +195,17 @@ class Panel(Vertical):
             parts.append(f"STALE: {clean(fresh.error, 120)}")
         if self.filter_text:
             parts.append(f"filter: {clean(self.filter_text, 40)}")
+        if self._following and self._counts_shown is not None:
+            shown = self._counts_shown[1]
+            parts.append(f"{shown} of {self._all_rows} · esc or f: all rows")
         return " · ".join(parts)
 
     def status_message(self, total: int, shown: int) -> str:
         fresh = self.cockpit.live.freshness.get(self.panel_name)
         if fresh is not None and not fresh.configured:
             return fresh.hint or f"{self.panel_name} not configured"
+        if self._following and shown == 0 and not self.filter_text:
+            return f"{self._following}: none now (esc or f shows every row)"
         if total == 0:
             if fresh is not None and fresh.last_ok is None:
                 return "stale: " + fresh.error if fresh.error else "loading…"

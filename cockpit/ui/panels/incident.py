@@ -30,6 +30,7 @@ KIND_LABEL = {
     EventKind.CUSTOMER_UPDATE: "UPD",
     EventKind.RESTART: "RSTRT",
     EventKind.QUARANTINE: "QUAR",
+    EventKind.RUNBOOK_STEP: "STEP",
     EventKind.RESOLVED: "RSLV",
     EventKind.ALERT: "ALERT",
     EventKind.ERROR: "ERROR",

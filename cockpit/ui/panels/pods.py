@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from textual.binding import Binding
 
 from cockpit.domain import PodHealth
+from cockpit.pivot import plural
 from cockpit.ui.ages import kubectl_age, kubectl_change, restarts_text
 from cockpit.ui.flows import pods
 from cockpit.ui.keyed_table import Cell, Column, MiddleText, suffix_keep
@@ -156,6 +157,17 @@ class PodsPanel(Panel):
     def is_bad(self, key: str) -> bool:
         pod = self.items.get(key)
         return isinstance(pod, PodHealth) and not pod.healthy
+
+    def narrowing(self, rows: list[Row]) -> tuple[str, frozenset[str]] | None:
+        following = self.cockpit.following
+        if following is None or not following.narrows_pods:
+            return None
+        live = self.cockpit.live
+        # asked again only when the pods changed (a rollout replaces them): _sorted is new
+        followed = following.pods(live.groups, live.pods.values(), self._sorted)
+        return f"following {following.name}: {plural(len(followed.pods), 'pod')}", (
+            followed.pod_keys
+        )
 
     def _title_counts(self) -> str:
         pods = self.cockpit.live.pods.values()

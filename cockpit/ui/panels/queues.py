@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from cockpit.domain import QueueDepth
+from cockpit.pivot import plural
 from cockpit.ui.flows import queues
 from cockpit.ui.keyed_table import Column
 from cockpit.ui.keys import panel_bindings
@@ -143,6 +144,16 @@ class QueuesPanel(Panel):
 
     def is_bad(self, key: str) -> bool:
         return key in self._bad
+
+    def narrowing(self, rows: list[Row]) -> tuple[str, frozenset[str]] | None:
+        following = self.cockpit.following
+        if following is None or not following.narrows_queues:
+            return None
+        live = self.cockpit.live
+        followed = following.queues(live.groups, live.queues)
+        return f"following {following.name}: {plural(len(followed.queues), 'queue')}", (
+            followed.queue_keys
+        )
 
     def title_counts(self) -> str:
         queues = self.cockpit.live.queues

@@ -12,6 +12,7 @@ are shown and never opened, and the core has already removed control characters.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -104,7 +105,7 @@ class RunbookScreen(ModalScreen[None]):
         self.runbook = result.runbook
         self.done: dict[str, str] = dict(done or {})
         self.on_check = on_check
-        self._checking = False
+        self._pending: set[str] = set()  # steps whose timeline event is being written
 
     # ----------------------------------------------------------------- layout
 
@@ -177,11 +178,12 @@ class RunbookScreen(ModalScreen[None]):
         return [Option(self._label(step), id=str(step.number)) for step in self.runbook.steps]
 
     def _next_open(self, start: int) -> int:
-        """The first step at or after `start` not done yet (else `start`)."""
+        """The first step at or after `start` neither done nor being recorded (else the
+        last step)."""
         assert self.runbook is not None
         steps = self.runbook.steps
         for index in range(start, len(steps)):
-            if steps[index].text not in self.done:
+            if steps[index].text not in self.done and steps[index].text not in self._pending:
                 return index
         return min(start, max(len(steps) - 1, 0))
 
@@ -199,35 +201,41 @@ class RunbookScreen(ModalScreen[None]):
             option_list.action_cursor_down() if delta > 0 else option_list.action_cursor_up()
 
     def action_check(self) -> None:
+        """x: record the selected step and move on to the next open one at once, so that
+        x x x works through three steps even before the first is on the timeline."""
         step = self.selected_step()
-        if step is None or self.on_check is None or self._checking:
+        if step is None or self.on_check is None or step.text in self._pending:
             return
-        self._checking = True  # a second x while the first is recorded does nothing
-        self._check(step)
+        self._pending.add(step.text)
+        self.query_one(OptionList).highlighted = self._next_open(step.number)
+        # one worker per press, started in order; the action layer records each at once
+        self.run_worker(self._check(step), group="runbook-check")
 
-    @work(exclusive=True, group="runbook-check")
     async def _check(self, step: Step) -> None:
         assert self.on_check is not None
         try:
             result = await self.on_check(step)
         finally:
-            self._checking = False
+            self._pending.discard(step.text)
         self.app.notify(
             clean(result.message, 300), severity="information" if result.ok else "error"
         )
         if not result.ok:
             return
         if step.text not in self.done:
-            self.done[step.text] = "now"
-        await self._show_done(step)
-
-    async def _show_done(self, step: Step) -> None:
+            at, actor = result.details.get("at"), result.details.get("actor", "")
+            self.done[step.text] = f"{at:%H:%M} {actor}" if isinstance(at, datetime) else "now"
         assert self.runbook is not None
-        option_list = self.query_one(OptionList)
-        index = step.number - 1
-        option_list.replace_option_prompt_at_index(index, self._label(step))
+        self.query_one(OptionList).replace_option_prompt_at_index(
+            step.number - 1, self._label(step)
+        )
         self.query_one("#runbook-steps-title", Static).update(self._steps_title())
-        option_list.highlighted = self._next_open(index)
+        self._render_document()
+
+    @work(exclusive=True, group="runbook-render")
+    async def _render_document(self) -> None:
+        """The document with its boxes ticked; a newer render replaces one under way."""
+        assert self.runbook is not None
         doc = self.query_one("#runbook-doc", VerticalScroll)
         y = doc.scroll_y
         await self.query_one(Markdown).update(self.runbook.render(self.done))
