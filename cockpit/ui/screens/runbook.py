@@ -18,7 +18,6 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -106,6 +105,8 @@ class RunbookScreen(ModalScreen[None]):
         self.done: dict[str, str] = dict(done or {})
         self.on_check = on_check
         self._pending: set[str] = set()  # steps whose timeline event is being written
+        self._rendering = False
+        self._render_wanted = False
 
     # ----------------------------------------------------------------- layout
 
@@ -232,14 +233,26 @@ class RunbookScreen(ModalScreen[None]):
         self.query_one("#runbook-steps-title", Static).update(self._steps_title())
         self._render_document()
 
-    @work(exclusive=True, group="runbook-render")
-    async def _render_document(self) -> None:
-        """The document with its boxes ticked; a newer render replaces one under way."""
+    def _render_document(self) -> None:
+        """The document again with its boxes ticked. Renders run one after the other (a
+        Markdown update cancelled half-way leaves the widget half-mounted): presses during
+        a render are folded into one more render after it."""
+        self._render_wanted = True
+        if not self._rendering:
+            self._rendering = True
+            self.run_worker(self._render_loop(), group="runbook-render")
+
+    async def _render_loop(self) -> None:
         assert self.runbook is not None
-        doc = self.query_one("#runbook-doc", VerticalScroll)
-        y = doc.scroll_y
-        await self.query_one(Markdown).update(self.runbook.render(self.done))
-        doc.scroll_to(y=y, animate=False)
+        try:
+            while self._render_wanted:
+                self._render_wanted = False
+                doc = self.query_one("#runbook-doc", VerticalScroll)
+                y = doc.scroll_y
+                await self.query_one(Markdown).update(self.runbook.render(self.done))
+                doc.scroll_to(y=y, animate=False)
+        finally:
+            self._rendering = False
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Keep the highlighted step's line in view in the document."""
