@@ -26,6 +26,7 @@ from cockpit.domain import (
     TimelineEvent,
 )
 from cockpit.live import LiveState, short_duration
+from cockpit.text import one_line
 
 MAX_ALERTS = 10
 MAX_PODS = 8
@@ -55,7 +56,11 @@ class TicketEvidence:
 async def gather_evidence(
     live: LiveState, cluster: Cluster | None, now: datetime
 ) -> TicketEvidence:
-    firing = sorted((g for g in live.groups if g.firing), key=lambda g: g.severity_rank)
+    # the always-firing heartbeats (severity none, e.g. Watchdog) are no evidence
+    firing = sorted(
+        (g for g in live.groups if g.firing and g.severity != "none"),
+        key=lambda g: g.severity_rank,
+    )
     unhealthy = sorted((p for p in live.pods.values() if not p.healthy), key=lambda p: -p.restarts)
     deepest = [q for q in sorted(live.queues, key=lambda q: -q.total) if q.total][:MAX_QUEUES]
     pods = tuple(await _terminations(cluster, unhealthy[:MAX_PODS]))
@@ -106,8 +111,9 @@ def incident_team(incident: Incident, timeline: list[TimelineEvent], live: LiveS
 
 
 def _one(value: object, limit: int = 300) -> str:
-    line = " ".join(str(value).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """Outside text (labels, reasons, names) as one inert line: it goes to the engineer's
+    editor and then to Jira, so no escape sequence or bidi trick survives."""
+    return one_line(value, limit)
 
 
 def _at(value: datetime | None) -> str:
@@ -153,6 +159,7 @@ def describe(
             links.append(f"- Runbook for {_one(alert.name, 120)}: {_one(runbook, 500)}")
         if alert.generator_url:
             links.append(f"- Source of {_one(alert.name, 120)}: {_one(alert.generator_url, 500)}")
+    links = list(dict.fromkeys(links))  # alerts of one rule share their runbook and source
     out += ["", "## Unhealthy pods"]
     if not evidence.pods:
         out.append("None unhealthy when this was written.")

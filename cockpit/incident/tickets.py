@@ -175,7 +175,40 @@ class TicketBook:
         *,
         skip_comment: Callable[[str], bool] = lambda body: False,
     ) -> list[TimelineEvent]:
-        """What changed since the last poll, as timeline events, committed with the new state."""
+        """What changed since the last poll, as timeline events, committed with the new state.
+
+        The ticket's row is read again inside the transaction: the outbox may have marked
+        one of our comments seen while Jira was being read, and that must not be lost."""
+        with self.store.transaction() as db:
+            row = db.execute(
+                "SELECT * FROM tickets WHERE incident_id=? AND number=?",
+                (ticket.incident_id, ticket.number),
+            ).fetchone()
+            current = _record(row) if row is not None else ticket
+            events, seen = self._changes(current, state, now, skip_comment)
+            committed = [insert_event(db, item) for item in events]
+            db.execute(
+                "UPDATE tickets SET status=?, status_category=?, assignee=?, seen_comments=?,"
+                " polled_at=?, poll_error='' WHERE incident_id=? AND number=?",
+                (
+                    state.status or current.status,
+                    state.status_category or current.status_category,
+                    state.assignee,
+                    json.dumps(sorted(seen)),
+                    _ts(now),
+                    ticket.incident_id,
+                    ticket.number,
+                ),
+            )
+        return committed
+
+    @staticmethod
+    def _changes(
+        ticket: TicketRecord,
+        state: TicketState,
+        now: datetime,
+        skip_comment: Callable[[str], bool],
+    ) -> tuple[list[TimelineEvent], set[str]]:
         events: list[TimelineEvent] = []
 
         def event(summary: str, actor: str, **details: Any) -> None:
@@ -206,10 +239,11 @@ class TicketBook:
             if comment.id in seen:
                 continue
             if skip_comment(comment.body):
-                continue  # ours, sent just before a crash: the outbox marks it
+                continue  # ours, still in the outbox: marked seen when it is marked sent
             seen.add(comment.id)
-            first = comment.body.strip().splitlines()[0] if comment.body.strip() else ""
-            more = " …" if len(comment.body.strip().splitlines()) > 1 else ""
+            lines = comment.body.strip().splitlines()
+            first = lines[0] if lines else ""
+            more = " …" if len(lines) > 1 else ""
             event(
                 f"{ticket.key} comment by {comment.author}: {first[:200]}{more}",
                 comment.author,
@@ -217,24 +251,7 @@ class TicketBook:
                 comment=comment.body,
                 created=comment.created,
             )
-        committed: list[TimelineEvent] = []
-        with self.store.transaction() as db:
-            for item in events:
-                committed.append(insert_event(db, item))
-            db.execute(
-                "UPDATE tickets SET status=?, status_category=?, assignee=?, seen_comments=?,"
-                " polled_at=?, poll_error='' WHERE incident_id=? AND number=?",
-                (
-                    state.status or ticket.status,
-                    state.status_category or ticket.status_category,
-                    state.assignee,
-                    json.dumps(sorted(seen)),
-                    _ts(now),
-                    ticket.incident_id,
-                    ticket.number,
-                ),
-            )
-        return committed
+        return events, seen
 
 
 class TicketFollower:
@@ -266,14 +283,14 @@ class TicketFollower:
             except BackendError as exc:
                 self.book.mark_poll_error(ticket, str(exc))
                 continue
-            pending = {form for b in self.pending_comments(ticket.key) for form in read_back(b)}
+            key = ticket.key
+
+            def ours_in_flight(body: str, key: str = key) -> bool:
+                # asked at commit time: the outbox may have sent it during the read
+                return any(same_comment(sent, body) for sent in self.pending_comments(key))
+
             events.extend(
-                self.book.apply(
-                    ticket,
-                    state,
-                    self.clock.now(),
-                    skip_comment=lambda body, pending=pending: _norm(body) in pending,  # type: ignore[misc]
-                )
+                self.book.apply(ticket, state, self.clock.now(), skip_comment=ours_in_flight)
             )
         return events
 
