@@ -57,7 +57,12 @@ from cockpit.incident.outbox import (
     ticket_comment_payload,
     ticket_payload,
 )
-from cockpit.incident.store import SHIFT_LOG_ADOPTION_WINDOW, IncidentStore, StoreConflict
+from cockpit.incident.store import (
+    SHIFT_LOG_ADOPTION_WINDOW,
+    IncidentStore,
+    SQLiteStore,
+    StoreConflict,
+)
 from cockpit.incident.tickets import TicketBook, TicketRecord
 from cockpit.incident.wording import with_next_update
 from cockpit.live import LiveState
@@ -179,8 +184,10 @@ class Actions:
         self.read_only = read_only
         self.tracker = tracker
         # the tickets filed (their key, URL and last polled status) live next to the outbox
+        # (SQLite only for now: on the shared PostgreSQL store tickets are filed through its
+        # outbox, their key and URL are on the timeline, but nothing follows them yet)
         self.tickets: TicketBook | None = None
-        if tracker is not None and outbox is not None:
+        if tracker is not None and outbox is not None and isinstance(outbox.store, SQLiteStore):
             self.tickets = TicketBook(outbox.store)
         self.listeners: list[Callable[[TimelineEvent], None]] = []
         self.audit_problem = ""  # why the audit log is not being written, "" when it is
