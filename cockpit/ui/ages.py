@@ -1,18 +1,28 @@
-"""When the text of an age or a countdown changes next, so a panel redraws only then.
+"""Ages in table cells, and when their text changes next, so a panel redraws only then.
+
+Two texts of an age exist. Alerts' FOR and ack countdowns (age_text) change no more often
+than a person needs, as karma does: seconds below a minute (45s), whole minutes below an
+hour (7m, not 7m15s), hours and minutes below 8 hours (3h05m), hours below 2 days (14h),
+then days and hours (3d4h) and days (12d); a FOR cell then changes once a minute at most
+after its first minute, and once an hour after 8 hours: over SSH a screen of ages ticking
+every second is a screen rewritten every second. Pods' AGE and RESTARTS are exactly what
+`kubectl get pods` prints (kubectl_age: 65s, 3m5s, 61m), moved on in the pods panel's own
+15-second steps.
 
 Every panel that shows "how long ago" asks these: a refresh that changes no text still
-diffs every row, and a key pressed meanwhile waits behind it. Two texts of an age exist:
-short_duration (cockpit.live: alerts' FOR, ack countdowns, the incident's timers) and
-kubectl's (pods' AGE and RESTARTS, exactly as `kubectl get pods` prints them: 65s, 61m).
+diffs every row, and a key pressed meanwhile waits behind it.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 from cockpit.backends.podstatus import kubectl_age, restarts_text
+from cockpit.live import short_duration
 
 __all__ = [
+    "age_text",
     "countdown_change",
     "kubectl_age",
     "kubectl_change",
@@ -25,34 +35,47 @@ __all__ = [
 MINUTE = 60.0
 HOUR = 3600.0
 DAY = 86_400.0
+COUNTDOWN_SLACK = 0.001  # a countdown's text changes just after a whole step is left
+
+
+def age_text(seconds: float) -> str:
+    """45s, 7m, 3h05m, 14h, 3d4h, 12d."""
+    seconds = max(int(seconds), 0)
+    if 60 <= seconds < 3600:
+        return f"{seconds // 60}m"
+    if 8 * 3600 <= seconds < 48 * 3600:
+        return f"{seconds // 3600}h"
+    return short_duration(timedelta(seconds=seconds))
 
 
 def text_step(seconds: float) -> float:
-    """How long short_duration's text of an age stays the same (at most): 1 s below
-    10 minutes (3m05s), a minute below a day (2h05m), an hour beyond."""
-    if seconds < 600:
+    """How long age_text's text of an age stays the same: 1 s below a minute, a minute
+    below 8 hours, an hour below 10 days, a day beyond."""
+    if seconds < MINUTE:
         return 1.0
-    if seconds < 86_400:
-        return 60.0
-    return 3600.0
+    if seconds < 8 * HOUR:
+        return MINUTE
+    if seconds < 10 * DAY:
+        return HOUR
+    return DAY
 
 
 def next_change(since: float, now_ts: float) -> float:
-    """When the text of the age of `since` (a timestamp) changes next."""
+    """When age_text's text of the age of `since` (a timestamp) changes next."""
     age = max(now_ts - since, 0.0)
     step = text_step(age)
     return since + (age // step + 1) * step
 
 
 def countdown_change(ends: float, now_ts: float) -> float:
-    """When short_duration's text of the time left until `ends` changes next: its steps
-    fall on whole steps before `ends`."""
+    """When age_text's text of the time left until `ends` changes next: the time left is
+    cut to whole steps, so the text changes just after a whole number of steps is left
+    (at exactly 7m left it still says 7m)."""
     left = ends - now_ts
     if left <= 0:
         return math.inf  # stays at 0s
     step = text_step(left)
-    at = ends - (left // step) * step
-    return at if at > now_ts else now_ts + step
+    return ends - (left // step) * step + COUNTDOWN_SLACK
 
 
 def kubectl_step(seconds: float) -> float:

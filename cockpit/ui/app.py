@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import signal
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 WIDE = 160  # at and above this width the four panels stand side by side
+FLUSH_GAP = 0.5  # seconds between two syncs of one panel (mark_dirty)
 
 
 class CockpitScreen(Screen[None]):
@@ -159,6 +162,8 @@ class CockpitApp(App[None]):
         )
         self.feeds = Feeds(self)
         self._dirty: set[str] = set()
+        self._deferred: set[str] = set()  # waiting for FLUSH_GAP since their last sync
+        self._flushed: dict[str, float] = {}  # panel -> time.monotonic() of its last sync
         self._flows: dict[object, Worker[None]] = {}  # flow -> its worker while it runs
         self._following: Following | None = None  # the alert group `f` narrowed to
         self.startup_messages: list[str] = list(runtime.warnings)
@@ -235,14 +240,32 @@ class CockpitApp(App[None]):
             panel.refresh_rows()
 
     def mark_dirty(self, *names: str) -> None:
-        """Coalesce re-renders: many watch events in one tick cost one sync."""
-        if not self._dirty:
-            self.call_later(self._flush_dirty)
-        self._dirty.update(names)
+        """Coalesce re-renders: many watch events in one tick cost one sync, and a panel is
+        re-synced at most every FLUSH_GAP seconds. The first change after a quiet spell
+        shows at once; a stream of them (50 pod events a second under churn) costs two
+        syncs a second, not fifty, and keys are not kept waiting behind them."""
+        now = time.monotonic()
+        for name in names:
+            if name in self._dirty or name in self._deferred:
+                continue
+            wait = self._flushed.get(name, -math.inf) + FLUSH_GAP - now
+            if wait > 0:
+                self._deferred.add(name)
+                self.set_timer(wait, partial(self._undefer, name))
+                continue
+            if not self._dirty:
+                self.call_later(self._flush_dirty)
+            self._dirty.add(name)
+
+    def _undefer(self, name: str) -> None:
+        self._deferred.discard(name)
+        self.mark_dirty(name)
 
     def _flush_dirty(self) -> None:
         dirty, self._dirty = self._dirty, set()
+        now = time.monotonic()
         for name in dirty:
+            self._flushed[name] = now
             with contextlib.suppress(Exception):
                 self.panel(name).refresh_rows()
 

@@ -428,3 +428,47 @@ async def test_stale_reason_is_readable_in_a_wide_header(
         await asyncio.to_thread(am.stop)
         line = await until(pilot, lambda: stale_header(app), "header STALE")
         assert "connection refused" in line, line
+
+
+async def test_for_shows_whole_minutes_and_a_quiet_minute_changes_no_cell(
+    am: AlertmanagerServer, make_cockpit: Callable[[AlertmanagerServer], CockpitApp]
+) -> None:
+    """FOR moves as a person needs it (7m, then 8m, not 7m15s, 7m16s, ...): polls of an
+    unchanged Alertmanager and ticks inside the minute change no cell; the minute turning
+    changes one cell, that FOR, and nothing else of the table."""
+    from cockpit.clock import FrozenClock
+    from cockpit.ui.keyed_table import SyncStats
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    started = now - timedelta(minutes=7, seconds=15)
+    am.post_alerts([{"labels": LATENCY, "startsAt": started.isoformat()}])
+    am.wait_for_alerts(1)
+    app = make_cockpit(am)
+    clock = FrozenClock(now)
+    app.clock = clock  # the screen's clock: ages move only when the test says so
+    async with app.run_test(size=(200, 50)) as pilot:
+        panel = alerts_panel(app)
+        table = panel.table
+
+        def shown_for() -> str:
+            keys = table.row_keys()
+            return str(table.get_cell(keys[0], "for")) if keys else ""
+
+        await until(pilot, lambda: shown_for() == "7m", "FOR 7m")
+        synced: list[SyncStats] = []
+        sync = table.sync
+
+        def spy(rows: Any) -> SyncStats:
+            stats = sync(rows)
+            synced.append(stats)
+            return stats
+
+        table.sync = spy  # type: ignore[method-assign]
+        clock.advance(40)  # 7m55s: same text
+        await pilot.pause(2.5)  # several polls (0.5 s) and ticks (1 s)
+        assert shown_for() == "7m"
+        assert sum(s.changed_cells + s.added + s.removed for s in synced) == 0
+        clock.advance(5)  # 8m00s
+        await until(pilot, lambda: shown_for() == "8m", "FOR 8m")
+        assert sum(s.changed_cells for s in synced) == 1
+        assert sum(s.added + s.removed for s in synced) == 0
