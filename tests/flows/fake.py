@@ -127,6 +127,8 @@ class FakeCockpit:
     palette: Palette = field(default_factory=Palette)
     outbox_status: str = ""
     rewatched: int = 0
+    following: Any = None  # cockpit.pivot.Following: the alert the panels are narrowed to
+    focused: list[str] = field(default_factory=list)
 
     @property
     def config(self) -> Any:
@@ -181,6 +183,12 @@ class FakeCockpit:
 
     def refresh_all(self) -> None:
         pass
+
+    def set_following(self, following: Any) -> None:
+        self.following = following
+
+    def focus_panel(self, name: str) -> None:
+        self.focused.append(name)
 
 
 def fake_cockpit(
