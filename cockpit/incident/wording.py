@@ -58,6 +58,18 @@ def affected_words(config: Config, service: str = "", components: Iterable[str] 
     return GENERIC_AFFECTED
 
 
+def default_components(config: Config, incident: Incident) -> tuple[str, ...]:
+    """The components an update names by default: the incident's own, else the configured
+    component customers know its service by; never every configured component."""
+    if incident.components:
+        return incident.components
+    words = config.statuspage.services.get(incident.service, "") if incident.service else ""
+    for entry in config.statuspage.components:
+        if words and component_name(entry).lower() == words.lower():
+            return (entry,)
+    return ()
+
+
 def suggest_customer_title(
     config: Config, service: str = "", components: Iterable[str] = ()
 ) -> str:

@@ -368,7 +368,8 @@ class CockpitApp(App[None]):
         if not self.actions.allowed(action):
             return False
         if action == "customer_update":
-            return self.actions.current_incident() is not None
+            # a resolved incident still takes its final update until it is closed
+            return self.actions.selected_incident() is not None
         if action == "ticket":  # b: only where Jira is configured
             return self.runtime.tracker is not None
         if action == "unfollow":

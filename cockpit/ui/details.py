@@ -220,9 +220,18 @@ def incident_record(incident: Incident, events: list[TimelineEvent]) -> Renderab
 
 
 def customer_preview(
-    title: str, status: str, body: str, components: str, now: datetime
+    title: str,
+    status: str,
+    body: str,
+    components: str,
+    now: datetime,
+    warnings: Iterable[str] = (),
 ) -> RenderableType:
+    """What customers read on the status page; first (red, so a short preview still shows
+    them) the words they should not read."""
     text = Text()
+    for warning in warnings:
+        text.append(f"! {clean(warning)}\n", style="bold red")
     text.append(clean(title), style="bold")
     text.append(f"\n{status.capitalize()}", style="bold")
     text.append(f" - {clean(body.strip())}".replace("\\x0a", "\n"))

@@ -18,7 +18,7 @@ import logging
 import random
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -98,6 +98,7 @@ class Feeds:
         self._stop_outbox = asyncio.Event()
         self._seen_critical: set[str] | None = None
         self.alert_recorder = AlertRecorder(host.runtime.store)
+        self._reminded: set[tuple[str, datetime]] = set()  # (incident, promised time)
 
     def start(self) -> None:
         """Every configured feed, once the screen is up."""
@@ -116,14 +117,36 @@ class Feeds:
             self.follow_tickets()
 
     def tick(self) -> None:
-        """Once a second: a connected watch is fresh; the outbox line moves on."""
+        """Once a second: a connected watch is fresh; the outbox line moves on; a customer
+        update that is due rings once."""
         now = self.host.clock.now()
+        self._remind_customer_updates(now)
         fresh = self.host.live.freshness.get("pods")
         if fresh is not None and self.watch_connected:
             fresh.mark_ok(now)
         if self.outbox_sender is not None:
             with contextlib.suppress(Exception):
                 self.outbox_status = self.outbox_sender.describe(now)
+
+    def _remind_customer_updates(self, now: datetime) -> None:
+        """Customers were promised an update by now and none was posted: bell and toast,
+        once per promise (a new update makes a new promise)."""
+        try:
+            incidents = self.host.actions.active_incidents()
+        except Exception:  # a store gone at shutdown
+            return
+        for incident in incidents:
+            due = incident.next_update_due
+            if due is None or now < due or (incident.id, due) in self._reminded:
+                continue
+            self._reminded.add((incident.id, due))
+            if self.host.config.ui.bell:
+                self.host.bell()
+            self.host.notify(
+                f"{incident.id}: customer update due since {due:%H:%M} UTC "
+                f"(promised on the status page): u posts it",
+                severity="warning",
+            )
 
     # ----------------------------------------------------------------- polls
 

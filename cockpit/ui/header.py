@@ -30,13 +30,22 @@ def header_text(cockpit: Cockpit, width: int) -> Text:
         text.append("  ")
         # room for three sources and the incident: the reason is cut only when it must be
         text.append(clean(described, max(40, width // 3)), style=style[level])
-    incident = cockpit.actions.current_incident()
+    incident = cockpit.actions.selected_incident()
     if incident is not None:
         text.append("  ")
-        text.append(
-            f"{incident.id} {incident.severity.value} {incident.status.value}",
-            style=palette.accent,
-        )
+        due = incident.next_update_due
+        overdue = due is not None and now >= due
+        text.append(f"{incident.id} {incident.severity.value} ", style=palette.accent)
+        if overdue:  # in place of the status: at 80 columns it must not be cut off
+            text.append("UPDATE OVERDUE", style=palette.crit)
+        else:
+            text.append(incident.status.value, style=palette.accent)
+        others = len(cockpit.actions.active_incidents()) - 1
+        if others > 0:
+            text.append(f" +{others}", style=palette.dim)
+        if due is not None:
+            label = "promised" if overdue else "next update"
+            text.append(f" {label} {due:%H:%M}", style=palette.dim)
     if cockpit.outbox_status:
         text.append("  ")
         text.append(clean(cockpit.outbox_status, 60), style=palette.warn)

@@ -63,10 +63,13 @@ async def test_declare_prefilled_cancel_then_submit_note_and_resolve(
         assert "No open incident" not in screen_text(app)
         assert incident.id in str(app.query_one(StatusBar).render())
 
-        # i again refuses: one incident at a time
+        # i again: another incident may be declared; the form says the first stays open
         await pilot.press("i")
-        await until(pilot, lambda: any("is open" in n for n in notifications(app)))
-        assert app.screen is app.default_screen
+        await modal(pilot, app, FormScreen)
+        assert f"{incident.id} stays open too" in screen_text(app)
+        await pilot.press("escape")
+        await home(pilot, app)
+        assert [i.id for i in store.active_incidents()] == [incident.id]
 
         # n: a note, typed in the text area, submitted with ctrl+s
         await pilot.press("n")
@@ -107,12 +110,29 @@ async def test_declare_prefilled_cancel_then_submit_note_and_resolve(
         await pilot.press("down", "enter")
         assert dialog.values()["status"] == IncidentStatus.RESOLVED.value
         await pilot.press("ctrl+s")
+        # resolving offers the resolved customer update in the same flow; escape says so
+        offer = await modal(pilot, app, FormScreen)
+        assert offer.values()["status"] == IncidentStatus.RESOLVED.value
+        assert "has been resolved" in offer.query_one("#field-body", TextArea).text
+        await pilot.press("escape")
         await home(pilot, app)
+        await until(
+            pilot, lambda: any("nothing sent" in n for n in notifications(app)), "nothing sent"
+        )
         assert store.current_incident() is None
         resolved = store.get_incident(incident.id)
         assert resolved is not None and resolved.status is IncidentStatus.RESOLVED
         assert EventKind.RESOLVED in kinds(runtime, incident.id)
-        await until(pilot, lambda: "No open incident" in screen_text(app))
+        # it stays on the panel, with its timeline, until closed (x, confirmed)
+        await pilot.press("2")
+        await until(pilot, lambda: "x Close" in screen_text(app).splitlines()[-1], "x Close")
+        assert any("heap!" in r for r in row_texts(app, "incident"))
+        await pilot.press("x")
+        await modal(pilot, app, FormScreen)
+        assert "NOT told it is resolved" in screen_text(app)
+        await pilot.press("y")
+        await home(pilot, app)
+        await until(pilot, lambda: "No open incident" in screen_text(app), "No open incident")
 
 
 async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime: Runtime) -> None:
@@ -170,8 +190,8 @@ async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime:
         )
         events = runtime.store.timeline(incident.id)
         assert sum(1 for e in events if e.kind is EventKind.CUSTOMER_UPDATE) == 2  # queued, sent
-        await until(pilot, lambda: any("UPD" in r for r in row_texts(app, "incident")))
-        assert "last customer" in screen_text(app)  # the summary line (it wraps)
+        await until(pilot, lambda: any("UPD" in r for r in row_texts(app, "incident")), "UPD")
+        assert "next update by" in screen_text(app)  # the summary line (it wraps)
         await settle(pilot, 0.5)
         assert len(world.status_updates) == 1  # sent once
 

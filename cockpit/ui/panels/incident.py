@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.cells import cell_len
@@ -10,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
+from cockpit.config import Config
 from cockpit.domain import EventKind, Incident, TimelineEvent
 from cockpit.live import short_duration
 from cockpit.ui.flows import incident as flows
@@ -35,7 +37,28 @@ KIND_LABEL = {
     EventKind.ALERT: "ALERT",
     EventKind.ERROR: "ERROR",
     EventKind.TICKET: "JIRA",
+    EventKind.OWNER: "OWNER",
+    EventKind.CLOSED: "CLOSE",
+    EventKind.HANDOVER: "HANDO",
 }
+
+
+def update_line(incident: Incident, now: datetime, config: Config) -> tuple[str, str]:
+    """(what customers were promised, level ok / due / overdue) for the panel and header."""
+    due = incident.next_update_due
+    if due is not None:
+        if now >= due:
+            return f"update OVERDUE {short_duration(now - due)} (promised {due:%H:%M} UTC)", (
+                "overdue"
+            )
+        return f"next update by {due:%H:%M} UTC (in {short_duration(due - now)})", "due"
+    last = incident.last_customer_update_at
+    if last is None:
+        cadence = config.incident.update_cadence.get(incident.severity.value)
+        waited = now - incident.started_at
+        late = cadence is not None and incident.is_open and waited > cadence
+        return f"no customer update yet ({short_duration(waited)})", "overdue" if late else "ok"
+    return f"last update {short_duration(now - last)} ago", "ok"
 
 
 class IncidentPanel(Panel):
@@ -50,7 +73,7 @@ class IncidentPanel(Panel):
     BINDINGS = [*panel_bindings("incident"), Binding("enter", "detail", "Detail")]
     DEFAULT_CSS = """
     IncidentPanel > #incident-summary {
-        height: auto; max-height: 4; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+        height: auto; max-height: 5; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
     }
     """
 
@@ -63,7 +86,8 @@ class IncidentPanel(Panel):
         yield KeyedTable(self.columns, id="incident-table")
 
     def incident(self) -> Incident | None:
-        return self.cockpit.actions.current_incident()
+        """The selected incident ([ / ]), a resolved one until it is closed."""
+        return self.cockpit.actions.selected_incident()
 
     def build_rows(self) -> list[Row]:
         incident = self.incident()
@@ -107,27 +131,33 @@ class IncidentPanel(Panel):
             )
             return
         sev_style = palette.crit if incident.severity.value in {"SEV1", "SEV2"} else palette.warn
+        active = self.cockpit.actions.active_incidents()
         line1 = Text.assemble(
             (f"{incident.id} ", palette.dim),
             (incident.severity.value, sev_style),
             " ",
             (clean(incident.title), "bold"),
         )
-        cadence = self.cockpit.config.incident.update_cadence.get(incident.severity.value)
-        last = incident.last_customer_update_at
-        if last is None:
-            since = now - incident.started_at
-            update_text = f"no customer update yet ({short_duration(since)})"
-        else:
-            since = now - last
-            update_text = f"last customer update {short_duration(since)} ago"
-        overdue = cadence is not None and since > cadence
+        if len(active) > 1:
+            index = next((n for n, i in enumerate(active, 1) if i.id == incident.id), 1)
+            line1.append(f"  ({index}/{len(active)}, [ ] switch)", style=palette.dim)
+        owner = f"team {clean(incident.team)}" if incident.team else "no team (o sets it)"
+        if incident.service:
+            owner += f" · {clean(incident.service)}"
         line2 = Text.assemble(
-            (incident.status.value, palette.accent),
+            (incident.status.value, palette.ok if not incident.is_open else palette.accent),
             f" · {short_duration(incident.duration(now))} · IC {clean(incident.commander)} · ",
-            (update_text + (" — OVERDUE" if overdue else ""), palette.crit if overdue else ""),
+            (owner, "" if incident.team else palette.warn),
         )
-        lines = [line1, line2]
+        update_text, level = update_line(incident, now, self.cockpit.config)
+        line3 = Text.assemble(
+            (update_text, palette.crit if level == "overdue" else ""),
+            (" · customers read ", palette.dim),
+            f'"{clean(incident.public_title, 60)}"',
+        )
+        if not incident.is_open:
+            line3 = Text.assemble(("resolved: x closes · ", palette.dim), line3)
+        lines = [line1, line2, line3]
         tickets = self.cockpit.actions.tickets_of(incident.id)
         if tickets:  # the developers' side, as the last poll of Jira found it
             lines.append(
@@ -162,7 +192,10 @@ class IncidentPanel(Panel):
 
     def title_counts(self) -> str:
         incident = self.incident()
-        return incident.id if incident else "shift log"
+        if incident is None:
+            return "shift log"
+        count = len(self.cockpit.actions.active_incidents())
+        return incident.id + (f" 1 of {count}" if count > 1 else "")
 
     def selected_event(self) -> TimelineEvent | None:
         item = self.selected()
@@ -179,8 +212,13 @@ class IncidentPanel(Panel):
         return str(key or "")
 
     def available(self, action: str) -> bool:
-        if action in {"set_status", "set_severity", "set_commander"}:
+        if action in {"set_status", "set_severity", "set_commander", "set_owner"}:
             return self.incident() is not None
+        if action == "close_incident":
+            incident = self.incident()
+            return incident is not None and not incident.is_open
+        if action in {"next_incident", "previous_incident"}:
+            return len(self.cockpit.actions.active_incidents()) > 1
         if action == "postmortem":
             return self.incident() is not None or bool(self.cockpit.actions.store.incidents(1))
         if action == "detail":
@@ -198,6 +236,18 @@ class IncidentPanel(Panel):
 
     def action_set_commander(self) -> None:
         self.cockpit.start(flows.commander)
+
+    def action_set_owner(self) -> None:
+        self.cockpit.start(flows.owner)
+
+    def action_close_incident(self) -> None:
+        self.cockpit.start(flows.close)
+
+    def action_next_incident(self) -> None:
+        self.cockpit.start(flows.switch, 1)
+
+    def action_previous_incident(self) -> None:
+        self.cockpit.start(flows.switch, -1)
 
     def action_postmortem(self) -> None:
         self.cockpit.start(flows.postmortem)

@@ -39,6 +39,10 @@ class Field:
     kind: str = "input"  # input | text (multi-line) | select | radio
     options: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (label, value)
     placeholder: str = ""
+    # this field's text comes from another field's value (a status's template) until
+    # the engineer edits it: follows="status", template=lambda status: "..."
+    follows: str = ""
+    template: Callable[[str], str] | None = None
 
 
 class Choices(Widget, can_focus=True):
@@ -146,6 +150,9 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         self.armed_at: float | None = None  # when it was first on screen
         self._answered = False
         self._initial: dict[str, Any] = {}
+        # what the form itself put in each field: a field still holding it is not edited
+        self._set_by_form: dict[str, str] = {f.name: f.value for f in self.fields}
+        self._last_values: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -241,10 +248,39 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     def on_text_area_changed(self) -> None:
         self.update_preview()
 
+    @property
+    def edited(self) -> bool:
+        """A field holds something else than the form opened with (what a cancel throws
+        away); after the dialog closed, as it was when it closed."""
+        try:
+            values = self.values()
+        except Exception:  # already dismissed: the widgets are gone
+            values = self._last_values
+        return bool(self._initial) and values != self._initial
+
+    def _follow(self) -> None:
+        """Fields that follow another field take its new template, unless edited."""
+        values = self.values()
+        for f in self.fields:
+            if not f.follows or f.template is None:
+                continue
+            widget = self.query_one(f"#field-{f.name}")
+            current = str(values.get(f.name, ""))
+            if current != self._set_by_form.get(f.name):
+                continue  # the engineer's own words win
+            new = f.template(str(values.get(f.follows, "")))
+            self._set_by_form[f.name] = new
+            if isinstance(widget, TextArea):
+                widget.load_text(new)
+            elif isinstance(widget, Input):
+                widget.value = new
+
     def on_select_changed(self) -> None:
+        self._follow()
         self.update_preview()
 
     def on_choices_changed(self) -> None:
+        self._follow()
         self.update_preview()
 
     def _choices(self) -> Choices | None:
@@ -309,13 +345,15 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                 self.query_one("#error", Static).update(Text(problem, style="bold red"))
                 return
         self._answered = True
+        self._last_values = values
         self.dismiss(values)
 
     def action_cancel(self) -> None:
         if self._answered:
             return
         self._answered = True
-        if self._initial and self.values() != self._initial:
+        self._last_values = self.values()
+        if self.edited:
             # what was typed is dropped: say so, the engineer may have expected it sent
             self.app.notify("cancelled: nothing sent", severity="warning", timeout=4)
         self.dismiss(None)
