@@ -34,6 +34,15 @@ from tests.ui.conftest import (
 )
 
 
+async def confirmation(pilot: object, app: CockpitApp) -> None:
+    """The "Post this update?" confirmation, on screen and taking keys."""
+    await until(
+        pilot,  # type: ignore[arg-type]
+        lambda: "Post this update" in screen_text(app) and getattr(app.screen, "armed", False),
+        "the confirmation",
+    )
+
+
 async def declare_from_checkout(pilot: object, app: CockpitApp) -> str:
     select_row(app, "alerts", "CheckoutLatencyHigh")
     await pilot.press("i")  # type: ignore[attr-defined]
@@ -169,8 +178,7 @@ async def test_u_after_resolving_tells_customers_and_the_incident_stays(
         await home(pilot, app)
         await pilot.press("2", "s")
         dialog = await modal(pilot, app, FormScreen)
-        dialog.query_one("RadioSet").focus()
-        await pilot.press("down", "down", "enter")
+        await pilot.press("4")  # (x) 4 resolved
         assert dialog.values()["status"] == IncidentStatus.RESOLVED.value
         await pilot.press("ctrl+s")
         # the resolved customer update is offered in the same flow
@@ -187,7 +195,7 @@ async def test_u_after_resolving_tells_customers_and_the_incident_stays(
         dialog = await modal(pilot, app, FormScreen)
         assert dialog.values()["status"] == IncidentStatus.RESOLVED.value
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: "Post this update" in screen_text(app), "Post this update")
+        await confirmation(pilot, app)
         await pilot.press("y")
         await home(pilot, app)
         await until(pilot, lambda: len(world.status_updates) == 1, "the update")
@@ -227,7 +235,7 @@ async def test_static_page_shows_each_incident_in_customer_words_with_next_updat
             await pilot.press("u")
             await modal(pilot, app, FormScreen)
             await pilot.press("ctrl+s")
-            await until(pilot, lambda: "Post this update" in screen_text(app), "Post this update")
+            await confirmation(pilot, app)
             await pilot.press("y")
             await home(pilot, app)
         index = tmp_path / "page" / "index.html"
@@ -261,7 +269,7 @@ async def test_due_update_rings_once_and_brackets_switch_incidents(
         await pilot.press("u")
         await modal(pilot, app, FormScreen)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: "Post this update" in screen_text(app), "Post this update")
+        await confirmation(pilot, app)
         await pilot.press("y")
         await home(pilot, app)
         await until(
