@@ -4,8 +4,8 @@ with the evidence, its progress back on the incident, `n` on its row as a Jira c
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +19,9 @@ from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.screens.forms import FormScreen
 from tests.incident.fakehttp import Reply
-from tests.jira.conftest import EMAIL, TOKEN, jira_config
+from tests.jira.conftest import TOKEN, jira_config
 from tests.jira.server import FakeJira, adf_problem, adf_text
-from tests.pilot import header
+from tests.pilot import bound_idle_wait, header
 from tests.ui.conftest import (
     SIZES,
     home,
@@ -36,10 +36,13 @@ from tests.ui.conftest import (
 )
 
 
-@pytest.fixture
-def fake_jira() -> Iterator[FakeJira]:
-    with FakeJira(tokens={EMAIL: TOKEN}) as server:
-        yield server
+@pytest.fixture(autouse=True)
+def _screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As tests/ui/ runs the screen: bounded idle waits, no user theme, config or data dir."""
+    bound_idle_wait(monkeypatch)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("COLORTERM", "truecolor")
 
 
 def jira_runtime(clock: FrozenClock, fake: FakeJira) -> Runtime:
