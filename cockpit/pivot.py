@@ -147,24 +147,54 @@ def plural(n: int, word: str) -> str:
 
 
 class PodIndex:
-    """The pods by what alerts name them by, built once per set of pods."""
+    """The pods by what alerts name them by. Given the label sets that will be asked
+    (`wanted`), only what they can name is kept: one cheap pass over thousands of pods."""
 
-    def __init__(self, pods: Iterable[PodHealth]) -> None:
+    def __init__(
+        self, pods: Iterable[PodHealth], wanted: Iterable[Mapping[str, str]] | None = None
+    ) -> None:
         self.by_key: dict[tuple[str, str], PodHealth] = {}
         self.by_owner: dict[tuple[str, str, str], list[PodHealth]] = {}
         # namespace, value -> pods whose app label or an owner's name is that value
         self.by_app: dict[tuple[str, str], list[PodHealth]] = {}
         self.by_app_anywhere: dict[str, list[PodHealth]] = {}
+        keys: set[tuple[str, str]] | None = None
+        owners: set[tuple[str, str, str]] | None = None
+        apps: set[tuple[str, str]] | None = None
+        anywhere: set[str] | None = None
+        if wanted is not None:
+            keys, owners, apps, anywhere = set(), set(), set(), set()
+            for labels in wanted:
+                ns = labels.get("namespace", "")
+                if ns and labels.get("pod"):
+                    keys.add((ns, labels["pod"]))
+                for label, kind in WORKLOAD_LABELS:
+                    if ns and labels.get(label):
+                        owners.add((ns, kind, labels[label]))
+                for label in APP_LABELS:
+                    if labels.get(label):
+                        if ns:
+                            apps.add((ns, labels[label]))
+                        else:
+                            anywhere.add(labels[label])
+        by_name = apps is None or anywhere is None or bool(apps or anywhere)
+        by_owner = owners is None or bool(owners) or by_name
         for pod in pods:
             ns = pod.namespace
-            self.by_key[(ns, pod.name)] = pod
+            if keys is None or (ns, pod.name) in keys:
+                self.by_key[(ns, pod.name)] = pod
+            if not by_owner:
+                continue  # only pod names asked for (KubePodCrashLooping without container)
             names = set(pod.apps)
             for kind, name in pod.owners:
-                self.by_owner.setdefault((ns, kind, name), []).append(pod)
+                if owners is None or (ns, kind, name) in owners:
+                    self.by_owner.setdefault((ns, kind, name), []).append(pod)
                 names.add(name)
             for name in names:
-                self.by_app.setdefault((ns, name), []).append(pod)
-                self.by_app_anywhere.setdefault(name, []).append(pod)
+                if apps is None or (ns, name) in apps:
+                    self.by_app.setdefault((ns, name), []).append(pod)
+                if anywhere is None or name in anywhere:
+                    self.by_app_anywhere.setdefault(name, []).append(pod)
 
     def select(self, labels: Mapping[str, str]) -> tuple[list[PodHealth], Reason | None, bool]:
         """(pods, the rule that chose them, whether any rule's labels were present)."""
@@ -244,13 +274,13 @@ def follow(
     queues: Iterable[QueueDepth],
 ) -> Followed:
     """The pods and queues the group's alerts name; unhealthy pods first, then by key."""
-    index = pods if isinstance(pods, PodIndex) else PodIndex(pods)
+    label_sets = alert_label_sets(group)
+    index = pods if isinstance(pods, PodIndex) else PodIndex(pods, label_sets)
     chosen: dict[str, PodHealth] = {}
     why: dict[str, Reason] = {}
     reasons: dict[Reason, None] = {}
     named: dict[Reason, None] = {}
     present = False
-    label_sets = alert_label_sets(group)
     queue_labels = [labels for labels in label_sets if labels.get("queue")]
     for labels in label_sets:
         selected, reason, has_rule = index.select(labels)

@@ -12,7 +12,7 @@ import pytest
 from cockpit.backends.kubernetes import parse_pod_list
 from cockpit.backends.podstatus import owner_chain, pod_health
 from cockpit.domain import Alert, AlertGroup, QueueDepth, frozen_map
-from cockpit.pivot import Following, follow
+from cockpit.pivot import Following, PodIndex, follow
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
@@ -388,3 +388,11 @@ def test_following_asks_again_when_pods_or_alerts_change() -> None:
     grown = group({"namespace": "payments", "deployment": "payments-api"}, {"queue": "orders"})
     assert following.queues([grown], QUEUES).queue_keys == {"//orders", "eu/orders"}
     assert following.queues([], QUEUES).queue_keys == {"//orders", "eu/orders"}
+
+
+@pytest.mark.parametrize("labels", [case[1] for case in CASES], ids=[case[0] for case in CASES])
+def test_the_index_kept_to_what_is_asked_finds_what_the_full_one_finds(
+    labels: list[dict[str, str]],
+) -> None:
+    g = group(*labels)
+    assert follow(g, PodIndex(PODS), QUEUES) == follow(g, PODS, QUEUES)
