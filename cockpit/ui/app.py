@@ -15,14 +15,12 @@ import contextlib
 import math
 import signal
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec
 
 from textual import events
 from textual.app import App, ComposeResult
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid
 from textual.notifications import SeverityLevel
 from textual.reactive import Reactive
@@ -42,7 +40,7 @@ from cockpit.ui.feeds import Feeds
 from cockpit.ui.flows import alerts, incident, pods, tickets
 from cockpit.ui.footer import KeyFooter
 from cockpit.ui.header import StatusBar, header_text
-from cockpit.ui.keys import app_bindings, help_rows, spec
+from cockpit.ui.keys import Command, PaletteCommands, app_bindings, help_rows, spec
 from cockpit.ui.palette import Palette
 from cockpit.ui.panels.alerts import AlertsPanel
 from cockpit.ui.panels.base import Panel
@@ -69,56 +67,9 @@ class CockpitScreen(Screen[None]):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
 
-class CockpitCommands(Provider):
-    """Every action in the command palette, plus the things without a key."""
-
-    @property
-    def cockpit(self) -> CockpitApp:
-        return self.app  # type: ignore[return-value]
-
-    def commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        app = self.cockpit
-        items: list[tuple[str, Callable[[], Any], str]] = []
-        for action in ACTIONS:
-            if not app.offers(action):
-                continue
-            items.append(
-                (action.description, partial(app.run_palette_action, action.id), action.key)
-            )
-        items.append(
-            ("Open a past incident (read-only)", partial(app.start, incident.past_incidents), "")
-        )
-        items.append(("Zoom the focused panel / back", app.action_zoom, "z"))
-        items.append(("Help: every key", app.action_help, "?"))
-        for name in sorted(app.available_themes):
-            items.append((f"Theme: {name}", partial(setattr, app, "theme", name), ""))
-        if isinstance(app.runtime.cluster, Switchable):
-            items.append(
-                (
-                    "Kubernetes: switch context / namespaces",
-                    partial(app.start, pods.switch_context),
-                    "",
-                )
-            )
-        return items
-
-    async def discover(self) -> Hits:
-        for text, callback, key in self.commands():
-            yield DiscoveryHit(text, callback, help=f"key {key}" if key else None)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, callback, key in self.commands():
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(
-                    score, matcher.highlight(text), callback, help=f"key {key}" if key else None
-                )
-
-
 class CockpitApp(App[None]):
     TITLE = "cockpit"
-    COMMANDS = {CockpitCommands}
+    COMMANDS = {PaletteCommands}
     CSS = """
     #panels { grid-size: 2 2; grid-gutter: 0; height: 1fr; }
     #panels.-wide { grid-size: 4 1; }
@@ -378,6 +329,25 @@ class CockpitApp(App[None]):
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
+
+    def palette_commands(self) -> list[Command]:
+        """The command palette: every action offered, plus the things without a key."""
+        items: list[Command] = [
+            (action.description, partial(self.run_palette_action, action.id), action.key)
+            for action in ACTIONS
+            if self.offers(action)
+        ]
+        items.append(
+            ("Open a past incident (read-only)", partial(self.start, incident.past_incidents), "")
+        )
+        items.append(("Zoom the focused panel / back", self.action_zoom, "z"))
+        items.append(("Help: every key", self.action_help, "?"))
+        for name in sorted(self.available_themes):
+            items.append((f"Theme: {name}", partial(setattr, self, "theme", name), ""))
+        if isinstance(self.runtime.cluster, Switchable):
+            switch = partial(self.start, pods.switch_context)
+            items.append(("Kubernetes: switch context / namespaces", switch, ""))
+        return items
 
     def run_palette_action(self, action_id: str) -> None:
         """The palette runs an action on the panel it belongs to (or the screen it opens)."""

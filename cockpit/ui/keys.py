@@ -8,8 +8,10 @@ the bindings, the help lists NAVIGATION and the table, the palette runs the tabl
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from cockpit.actions import ACTIONS, ActionSpec
 
@@ -67,3 +69,31 @@ def help_rows(offered: Callable[[ActionSpec], bool]) -> list[tuple[str, str, str
                 where = f"{s.via} ({spec(s.via).key})"
             rows.append((s.key, where, s.description))
     return rows
+
+
+Command = tuple[str, Callable[[], Any], str]  # what the palette shows, what it runs, its key
+
+
+class HasCommands(Protocol):
+    def palette_commands(self) -> list[Command]: ...
+
+
+class PaletteCommands(Provider):
+    """The command palette over the App's palette_commands()."""
+
+    def commands(self) -> list[Command]:
+        app: HasCommands = self.app  # type: ignore[assignment]
+        return app.palette_commands()
+
+    async def discover(self) -> Hits:
+        for text, callback, key in self.commands():
+            yield DiscoveryHit(text, callback, help=f"key {key}" if key else None)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback, key in self.commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(text), callback, help=f"key {key}" if key else None
+                )

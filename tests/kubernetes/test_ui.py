@@ -24,7 +24,7 @@ from textual.pilot import Pilot
 from textual.widgets import Log
 
 from cockpit.domain import EventKind, PodHealth, RestartMode, TimelineEvent
-from cockpit.ui.app import CockpitApp, CockpitCommands
+from cockpit.ui.app import CockpitApp
 from cockpit.ui.feeds import POD_WATCH
 from cockpit.ui.panels.pods import PodsPanel
 from cockpit.ui.screens.forms import Choices, FormScreen
@@ -545,7 +545,7 @@ async def test_context_switch_watches_the_new_scope_with_exactly_one_watch(
     async with cockpit.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, cockpit)
         assert len(pod_watches(cockpit)) == 1
-        commands = CockpitCommands(cockpit.screen).commands()
+        commands = cockpit.palette_commands()
         (switch,) = [c for text, c, _ in commands if text.startswith("Kubernetes: switch")]
         switch()
         picker = await until(

@@ -68,9 +68,7 @@ async def test_read_only_offers_and_does_nothing(clock: FrozenClock, size: tuple
         assert runtime.store.timeline(None) == []
 
         # the palette offers no write action either
-        from cockpit.ui.app import CockpitCommands
-
-        names = [text for text, _, _ in CockpitCommands(app.screen).commands()]
+        names = [text for text, _, _ in app.palette_commands()]
         assert not any(n.startswith(("Acknowledge", "Declare", "Restart")) for n in names)
         assert any(n.startswith("Show the selected pod's logs") for n in names)
 
