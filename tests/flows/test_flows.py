@@ -169,11 +169,16 @@ async def test_declare_is_prefilled_from_the_selected_group_and_opens_one_incide
     ) == 1
 
 
-async def test_declare_while_one_is_open_asks_nothing() -> None:
-    cockpit = fake_cockpit()
+async def test_declare_while_one_is_open_says_it_stays_open_and_opens_a_second() -> None:
+    cockpit = fake_cockpit(
+        {"title": "Payments 5xx", "customer_title": "Payments", "severity": "SEV2", "commander": ""}
+    )
     await cockpit.actions.declare("Already", Severity.SEV2)
+    (first,) = cockpit.actions.active_incidents()
 
     await incident.declare(cockpit, group())
 
-    assert cockpit.dialogs == []
-    assert any("is open" in message for _, message in cockpit.notifications)
+    dialog = cockpit.dialogs[-1]
+    assert isinstance(dialog, FormScreen)
+    assert f"{first.id} stays open too" in str(dialog.body)
+    assert [i.title for i in cockpit.actions.active_incidents()] == ["Already", "Payments 5xx"]
