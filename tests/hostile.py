@@ -200,3 +200,79 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.elapsed = time.monotonic() - self.start
+
+
+class FaultProxy:
+    """A TCP proxy on a loopback port in front of a real server, to break it on cue without
+    stopping a server other tests share: "up" forwards, "down" refuses connections (the port
+    is closed, open connections are cut), "silent" accepts and never answers."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.mode = "down"
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+
+    def set(self, mode: str) -> None:
+        with self._lock:
+            self.mode = mode
+            for conn in self._conns:
+                _quietly_close(conn)
+            self._conns.clear()
+            if mode == "down":
+                if self._listener is not None:
+                    # shutdown first: close() alone does not wake a thread blocked in accept()
+                    with suppress(OSError):
+                        self._listener.shutdown(socket.SHUT_RDWR)
+                    self._listener.close()
+                    self._listener = None
+                return
+            if self._listener is None:
+                listener = socket.socket()
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind(("127.0.0.1", self.port))
+                listener.listen(64)
+                self._listener = listener
+                threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self) -> None:
+        self.set("down")
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._conns.append(client)
+                mode = self.mode
+            if mode == "silent":
+                continue  # held open, never read, never answered
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                _quietly_close(client)
+                continue
+            with self._lock:
+                self._conns.append(upstream)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        source.settimeout(None)
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        _quietly_close(source)
+        _quietly_close(sink)

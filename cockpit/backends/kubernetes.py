@@ -571,16 +571,7 @@ class KubernetesCluster:
                 _request_timeout=self._request_timeout(),
             )
         )
-        items = body.get("items") or [] if isinstance(body, dict) else []
-        out = []
-        for event in items:
-            involved = event.get("involvedObject") or {}
-            if involved.get("name") != pod.name or involved.get("kind", "Pod") != "Pod":
-                continue
-            if pod.uid and involved.get("uid") and involved["uid"] != pod.uid:
-                continue  # an earlier pod of the same name
-            out.append(event)
-        return out
+        return events_of(body, pod.name, pod.uid)
 
     # ------------------------------------------------------------------ restart
 
@@ -878,6 +869,24 @@ def decode_watch_line(line: bytes | str) -> tuple[Any, dict[str, Any]]:
     except (ValueError, RecursionError):  # msgspec Decode/ValidationError are ValueErrors
         raise BadResponse("the cluster's watch stream is not JSON lines") from None
     return event_type, obj if isinstance(obj, dict) else {}
+
+
+def events_of(body: Any, name: str = "", uid: str = "") -> list[dict[str, Any]]:
+    """An EventList body -> the events about this pod (all of them without a name); any
+    item that is not an event object is skipped."""
+    items = body.get("items") if isinstance(body, dict) else None
+    out = []
+    for event in items if isinstance(items, list) else []:
+        if not isinstance(event, dict):
+            continue
+        involved = event.get("involvedObject")
+        involved = involved if isinstance(involved, dict) else {}
+        if name and (involved.get("name") != name or involved.get("kind", "Pod") != "Pod"):
+            continue
+        if uid and involved.get("uid") and involved["uid"] != uid:
+            continue  # an earlier pod of the same name
+        out.append(event)
+    return out
 
 
 def _lines(response: Any) -> Iterator[bytes]:

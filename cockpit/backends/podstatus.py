@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, TypedDict
 
+from cockpit.backends.base import BadResponse
 from cockpit.domain import ContainerDetail, PodDetail, PodHealth, frozen_map
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 # k8s.io/kubernetes/pkg/util/node.NodeUnreachablePodReason
 NODE_LOST = "NodeLost"
@@ -32,20 +35,21 @@ _Raw = Mapping[str, Any]
 
 # The keys of a pod that pod_health reads, and nothing else: a key missing here is
 # silently absent in decoded pods (test_podstatus checks both inputs agree on every case).
-# Leaves stay Any so a decoded pod is exactly as lenient as a json.loads one.
+# Leaves are typed as the API documents them: a wrong-typed value (a reason that is an
+# object, a restart count that is a string) is a BadResponse, never a row of the wrong types.
 class _Empty(TypedDict, total=False):
     pass  # `state.running`: only whether it is there matters
 
 
 class _Reason(TypedDict, total=False):
-    reason: Any
+    reason: str | None
 
 
 class _Terminated(TypedDict, total=False):
-    exitCode: Any
-    reason: Any
-    signal: Any
-    finishedAt: Any
+    exitCode: int | None
+    reason: str | None
+    signal: int | None
+    finishedAt: str | None
 
 
 class _State(TypedDict, total=False):
@@ -55,35 +59,35 @@ class _State(TypedDict, total=False):
 
 
 class _ContainerStatus(TypedDict, total=False):
-    name: Any
-    ready: Any
-    restartCount: Any
-    started: Any
+    name: str | None
+    ready: bool | None
+    restartCount: int | None
+    started: bool | None
     state: _State | None
     lastState: _State | None
 
 
 class _Condition(TypedDict, total=False):
-    type: Any
-    status: Any
-    reason: Any
+    type: str | None
+    status: str | None
+    reason: str | None
 
 
 class _Status(TypedDict, total=False):
-    phase: Any
-    reason: Any
+    phase: str | None
+    reason: str | None
     conditions: list[_Condition] | None
     initContainerStatuses: list[_ContainerStatus] | None
     containerStatuses: list[_ContainerStatus] | None
 
 
 class _Container(TypedDict, total=False):
-    name: Any
-    restartPolicy: Any
+    name: str | None
+    restartPolicy: str | None
 
 
 class _Spec(TypedDict, total=False):
-    nodeName: Any
+    nodeName: str | None
     initContainers: list[_Container] | None
     containers: list[_Container] | None
 
@@ -92,24 +96,24 @@ class _Spec(TypedDict, total=False):
 # ties a ReplicaSet's name to its Deployment's
 _Labels = TypedDict(
     "_Labels",
-    {"app": Any, "app.kubernetes.io/name": Any, "pod-template-hash": Any},
+    {"app": str | None, "app.kubernetes.io/name": str | None, "pod-template-hash": str | None},
     total=False,
 )
 APP_LABELS = ("app.kubernetes.io/name", "app")
 
 
 class _OwnerReference(TypedDict, total=False):
-    kind: Any
-    name: Any
-    controller: Any
+    kind: str | None
+    name: str | None
+    controller: bool | None
 
 
 class _Metadata(TypedDict, total=False):
-    name: Any
-    namespace: Any
-    uid: Any
-    creationTimestamp: Any
-    deletionTimestamp: Any
+    name: str | None
+    namespace: str | None
+    uid: str | None
+    creationTimestamp: str | None
+    deletionTimestamp: str | None
     ownerReferences: list[_OwnerReference] | None
     labels: _Labels | None
     resourceVersion: Any  # not for the row: where a watch resumes
@@ -360,10 +364,31 @@ def owner_chain(kind: str, name: str, labels: _Raw) -> tuple[tuple[str, str], ..
 
 def controller_of(meta: _Raw) -> tuple[str, str]:
     """(kind, name) of the ownerReference with controller=true, ("", "") when none."""
-    for ref in meta.get("ownerReferences") or []:
-        if ref.get("controller"):
-            return ref.get("kind") or "", ref.get("name") or ""
+    for ref in _list(meta.get("ownerReferences")):
+        if isinstance(ref, dict) and ref.get("controller"):
+            return _text(ref.get("kind")), _text(ref.get("name"))
     return "", ""
+
+
+# The detail path reads whole JSON objects from the API (not the typed msgspec decoders of
+# the list and the watch): every field may have any type, so each is read through these.
+def _obj(value: Any) -> _Raw:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _count(value: Any) -> int:
+    """A non-negative count from the API; anything else (a string, 1e300, true) is 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return 0
+    return min(max(value, 0), 2**31)
 
 
 def kubectl_age(td: timedelta) -> str:
@@ -418,37 +443,46 @@ def _state_text(state: _Raw) -> str:
         return "running"
     waiting = state.get("waiting")
     if waiting is not None:
-        return f"waiting: {waiting.get('reason') or 'Waiting'}"
+        return f"waiting: {_text(_obj(waiting).get('reason')) or 'Waiting'}"
     terminated = state.get("terminated")
     if terminated is not None:
-        why = terminated.get("reason") or (
-            f"Signal:{terminated['signal']}"
-            if terminated.get("signal")
-            else f"ExitCode:{int(terminated.get('exitCode') or 0)}"
+        terminated = _obj(terminated)
+        signal = terminated.get("signal")
+        why = _text(terminated.get("reason")) or (
+            f"Signal:{_count(signal)}"
+            if signal
+            else f"ExitCode:{_exit_code(terminated.get('exitCode')) or 0}"
         )
         return f"terminated: {why}"
     return "waiting"
 
 
+def _exit_code(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return min(max(value, -(2**31)), 2**31)
+
+
 def _container_details(
     specs: list[_Raw], statuses: list[_Raw], init: bool
 ) -> list[ContainerDetail]:
-    by_name = {s.get("name"): s for s in statuses}
+    by_name = {_text(s.get("name")): s for s in statuses if isinstance(s, dict)}
     out = []
     for spec in specs:
-        name = spec.get("name") or ""
-        cs: _Raw = by_name.get(name) or {}
-        last: _Raw = (cs.get("lastState") or {}).get("terminated") or {}
-        exit_code = last.get("exitCode")
+        if not isinstance(spec, dict):
+            continue
+        name = _text(spec.get("name"))
+        cs: _Raw = _obj(by_name.get(name))
+        last: _Raw = _obj(_obj(cs.get("lastState")).get("terminated"))
         out.append(
             ContainerDetail(
                 name=name,
-                image=cs.get("image") or spec.get("image") or "",
-                ready=bool(cs.get("ready")),
-                restarts=int(cs.get("restartCount") or 0),
-                state=_state_text(cs.get("state") or {}),
-                last_termination_reason=last.get("reason") or "",
-                last_exit_code=int(exit_code) if exit_code is not None else None,
+                image=_text(cs.get("image")) or _text(spec.get("image")),
+                ready=cs.get("ready") is True,
+                restarts=_count(cs.get("restartCount")),
+                state=_state_text(_obj(cs.get("state"))),
+                last_termination_reason=_text(last.get("reason")),
+                last_exit_code=_exit_code(last.get("exitCode")),
                 init=init,
             )
         )
@@ -456,45 +490,57 @@ def _container_details(
 
 
 def _event_time(event: _Raw) -> datetime | None:
-    series = event.get("series") or {}
+    series = _obj(event.get("series"))
     return (
         parse_time(series.get("lastObservedTime"))
         or parse_time(event.get("lastTimestamp"))
         or parse_time(event.get("eventTime"))
         or parse_time(event.get("firstTimestamp"))
-        or parse_time((event.get("metadata") or {}).get("creationTimestamp"))
+        or parse_time(_obj(event.get("metadata")).get("creationTimestamp"))
     )
 
 
 def event_lines(events: Iterable[_Raw], now: datetime, limit: int = 20) -> tuple[str, ...]:
     """Events as short lines, oldest first like `kubectl describe`:
     '2m ago  Warning  BackOff  Back-off restarting failed container'."""
-    dated = [(_event_time(e), e) for e in events]
-    dated.sort(key=lambda pair: pair[0] or datetime.min.replace(tzinfo=now.tzinfo))
+    dated = [(_event_time(e), e) for e in events if isinstance(e, dict)]
+    dated.sort(key=lambda pair: pair[0] or EARLIEST)
     lines = []
     for when, event in dated[-limit:]:
         ago = f"{kubectl_age(now - when)} ago" if when else "?"
-        message = " ".join(str(event.get("message") or "").split())
-        count = int(event.get("count") or (event.get("series") or {}).get("count") or 1)
+        message = " ".join(_text(event.get("message"))[:2000].split())
+        count = _count(event.get("count")) or _count(_obj(event.get("series")).get("count")) or 1
         times = f" (x{count})" if count > 1 else ""
-        lines.append(
-            f"{ago}  {event.get('type') or 'Normal'}  {event.get('reason') or ''}  {message}{times}"
-        )
+        kind = _text(event.get("type")) or "Normal"
+        lines.append(f"{ago}  {kind}  {_text(event.get('reason'))}  {message}{times}")
     return tuple(lines)
 
 
 def pod_detail(raw: _Raw, events: list[dict[str, Any]], now: datetime) -> PodDetail:
     """The pod row plus its containers (init ones first, flagged) and its recent events."""
-    spec: _Raw = raw.get("spec") or {}
-    status: _Raw = raw.get("status") or {}
+    raw = _obj(raw)
+    spec: _Raw = _obj(raw.get("spec"))
+    status: _Raw = _obj(raw.get("status"))
     containers = _container_details(
-        spec.get("initContainers") or [], status.get("initContainerStatuses") or [], init=True
+        _list(spec.get("initContainers")), _list(status.get("initContainerStatuses")), init=True
     ) + _container_details(
-        spec.get("containers") or [], status.get("containerStatuses") or [], init=False
+        _list(spec.get("containers")), _list(status.get("containerStatuses")), init=False
     )
+    labels = _obj(_obj(raw.get("metadata")).get("labels"))
     return PodDetail(
-        pod=pod_health(raw, now),
+        pod=pod_health(_typed_pod(raw), now),
         containers=tuple(containers),
         events=event_lines(events, now),
-        labels=frozen_map((raw.get("metadata") or {}).get("labels")),
+        labels=frozen_map({str(k): v for k, v in labels.items() if isinstance(v, str)}),
     )
+
+
+def _typed_pod(raw: _Raw) -> Any:
+    """A whole pod object through the same typed decoder as the list and the watch, so the
+    row pod_health makes of it is checked the same way (a wrong-typed field is refused)."""
+    import json
+
+    try:
+        return pod_decoder().decode(json.dumps(raw, allow_nan=False)) or {}
+    except (ValueError, TypeError, RecursionError):  # msgspec's errors are ValueErrors
+        raise BadResponse("the cluster sent a pod that is not a Pod") from None

@@ -44,6 +44,7 @@ from cockpit.domain import ActionResult, QueueDepth, QueueMessage, SourceHealth
 from cockpit.text import mask_url_password
 
 MAX_PAGE_SIZE = 500  # the management API refuses bigger pages
+MAX_PAGES = 1000  # 500,000 queues: a page count beyond that is a broken server
 PEEK_TRUNCATE = 50_000  # bytes of payload a peek shows
 QUARANTINE_BOUND = 10_000  # messages a quarantine walks before giving up
 
@@ -311,6 +312,10 @@ class RabbitMQBroker:
             for depth in depths:
                 # queues created or deleted between pages shift items: keep one each
                 seen.setdefault(depth.key, depth)
+            if not depths or (page > 1 and pages[page][0] == pages[page - 1][0]):
+                # an empty page, or the same page again (a server that ignores `page`):
+                # there is nothing after it, whatever page_count says
+                break
             page += 1
         unchanged = len(pages) == len(self._last_pages) and all(
             self._last_pages.get(n) is parsed for n, parsed in pages.items()
@@ -330,7 +335,8 @@ class RabbitMQBroker:
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise BadResponse("RabbitMQ management API sent a queue list without items")
         depths = [queue_depth(item) for item in data["items"] if isinstance(item, dict)]
-        return _int(data.get("page_count")), depths
+        # a server claiming 10^20 pages must not keep the poll going for ever
+        return min(_int(data.get("page_count")), MAX_PAGES), depths
 
     async def _queue_facts(self, queue: QueueDepth) -> QueueFacts:
         data = await self._call(

@@ -153,11 +153,18 @@ class StatuspageIO:
             candidates = (
                 [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
             )
-            candidates = [c for c in candidates if c.get("name") in {update.title, incident.title}]
+            names = {update.title, incident.title}
+            candidates = [
+                c for c in candidates if isinstance(c.get("name"), str) and c["name"] in names
+            ]
         for candidate in candidates:
-            for posted in candidate.get("incident_updates") or []:
+            posted_updates = candidate.get("incident_updates")
+            for posted in posted_updates if isinstance(posted_updates, list) else []:
                 if isinstance(posted, dict) and posted.get("body") == update.body:
-                    return str(candidate.get("id") or remote_id or "") or None
+                    found = candidate.get("id")
+                    if isinstance(found, str | int) and not isinstance(found, bool) and found:
+                        return str(found)
+                    return remote_id or None
         return None
 
     async def close(self) -> None:

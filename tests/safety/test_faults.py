@@ -1,0 +1,187 @@
+"""Issue 10: servers that go away and come back, in one session of the real cockpit.
+
+Alertmanager (its own process) is stopped and started; RabbitMQ and the Kubernetes
+emulator sit behind a fault proxy (tests/hostile.py; the RabbitMQ server is shared) that
+refuses connections, or accepts and never answers. Each time: no crash, the source is
+STALE with its reason within one refresh interval (plus the timeout), the other panels keep
+updating, a key still answers, and the source recovers once the server is back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from cockpit.secrets import SecretResolver
+from cockpit.ui.app import CockpitApp
+from tests.alertmanager.server import AlertmanagerServer, alertmanager_available
+from tests.hostile import TALLY, FaultProxy
+from tests.kubernetes.conftest import emulator, raw_pod, write_kubeconfig
+from tests.pilot import CockpitFactory, bound_idle_wait, until
+from tests.rabbitmq.conftest import mgmt, vhost
+
+__all__ = ["emulator", "mgmt", "vhost"]  # fixtures used here
+
+pytestmark = pytest.mark.server
+INTERVAL = 1.0  # every source polls every second here; the timeout is one second too
+CYCLES = 3
+
+
+@pytest.fixture(autouse=True)
+def _bounded_idle_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    bound_idle_wait(monkeypatch)
+
+
+def last_ok(app: CockpitApp, name: str) -> datetime | None:
+    return app.live.freshness[name].last_ok
+
+
+async def others_keep_updating(
+    pilot: Pilot[Any], app: CockpitApp, broken: str, names: tuple[str, ...]
+) -> None:
+    before = {n: last_ok(app, n) for n in names if n != broken}
+    await until(
+        pilot,
+        lambda: all((last_ok(app, n) or before[n]) != before[n] for n in before),  # type: ignore[operator]
+        f"the other panels updating while {broken} is down",
+        timeout=4 * INTERVAL + 3,
+    )
+
+
+async def key_answers(pilot: Pilot[Any], app: CockpitApp) -> float:
+    start = time.monotonic()
+    focused = app.focused
+    await pilot.press("tab")
+    await until(pilot, lambda: app.focused is not focused, "focus moving on tab", timeout=2)
+    return time.monotonic() - start
+
+
+async def break_and_heal(
+    pilot: Pilot[Any],
+    app: CockpitApp,
+    name: str,
+    names: tuple[str, ...],
+    breaks: Callable[[], None],
+    heals: Callable[[], None],
+    *,
+    recover_within: float,
+) -> None:
+    fresh = app.live.freshness[name]
+    broke = time.monotonic()
+    breaks()
+    await until(
+        pilot, lambda: fresh.error, f"{name} STALE with its reason", timeout=2 * INTERVAL + 3
+    )
+    stale_after = time.monotonic() - broke
+    reason = fresh.reason
+    assert "\n" not in fresh.error and fresh.error.strip()
+    await others_keep_updating(pilot, app, name, names)
+    key = await key_answers(pilot, app)
+    assert key < 3.0, f"a key took {key:.1f}s while {name} was down"
+    assert app.is_running and app.return_code is None
+    heals()
+    healed = time.monotonic()
+    await until(
+        pilot, lambda: not fresh.error and fresh.last_ok, f"{name} recovering", recover_within
+    )
+    TALLY["faults survived"] += 1
+    print(
+        f"{name}: STALE after {stale_after:.1f}s ({reason}), key {key * 1000:.0f} ms, "
+        f"recovered {time.monotonic() - healed:.1f}s after the server came back"
+    )
+
+
+@pytest.mark.skipif(not alertmanager_available(), reason="prometheus-alertmanager missing")
+async def test_servers_stopped_and_started_again_in_one_session(
+    tmp_path: Path,
+    cockpit_factory: CockpitFactory,
+    emulator: Any,
+    vhost: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    am = AlertmanagerServer(tmp_path / "am").start()
+    am.post_alerts([{"labels": {"alertname": "Steady", "severity": "warning"}}])
+    for i in range(3):
+        pod = raw_pod(f"web-{i}", "shop")
+        emulator.objects["v1/pods", "shop", pod["metadata"]["name"]] = pod
+    rabbit = FaultProxy(("127.0.0.1", 15672))
+    kube = FaultProxy(("127.0.0.1", int(str(emulator.url).rstrip("/").rsplit(":", 1)[1])))
+    rabbit.set("up")
+    kube.set("up")
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube.url)
+    app = cockpit_factory(
+        {
+            "alertmanager": {"url": am.url, "poll_interval": "1s", "timeout": "1s"},
+            "rabbitmq": {
+                "management_url": rabbit.url,
+                "username": "guest",
+                "password_secret": "rabbit",
+                "vhost": vhost,
+                "poll_interval": "1s",
+                "timeout": "1s",
+            },
+            "kubernetes": {"kubeconfig": str(kubeconfig), "timeout": "1s"},
+        },
+        secrets=SecretResolver(env={"COCKPIT_SECRET_RABBIT": "guest"}, prompt=False),
+    )
+    names = ("alerts", "queues", "pods")
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(
+                pilot,
+                lambda: all(last_ok(app, n) for n in names),
+                "every source's first data",
+                timeout=30,
+            )
+            for _cycle in range(CYCLES):
+                await break_and_heal(
+                    pilot, app, "alerts", names, am.stop, am.start, recover_within=4 * INTERVAL + 4
+                )
+                await break_and_heal(
+                    pilot,
+                    app,
+                    "queues",
+                    names,
+                    lambda: rabbit.set("down"),
+                    lambda: rabbit.set("up"),
+                    recover_within=2 * INTERVAL + 3,
+                )
+                await break_and_heal(
+                    pilot,
+                    app,
+                    "pods",
+                    names,
+                    lambda: kube.set("down"),
+                    lambda: kube.set("up"),
+                    recover_within=15,  # the watch reconnects with backoff up to 10 s
+                )
+            # servers that accept and never answer
+            await break_and_heal(
+                pilot,
+                app,
+                "queues",
+                names,
+                lambda: rabbit.set("silent"),
+                lambda: rabbit.set("up"),
+                recover_within=2 * INTERVAL + 3,
+            )
+            await break_and_heal(
+                pilot,
+                app,
+                "pods",
+                names,
+                lambda: kube.set("silent"),
+                lambda: kube.set("up"),
+                recover_within=15,
+            )
+            assert app.is_running
+    finally:
+        rabbit.close()
+        kube.close()
+        am.stop()
