@@ -730,6 +730,27 @@ class Actions:
         self._audit("handover_ack", str(handover.id), "ok")
         return ActionResult.success(f"Handover from {handover.actor} acknowledged")
 
+    # ----------------------------------------------------------------- the shared store
+
+    def store_health(self) -> str:
+        """'' while the store is fine; else one line for the header (`store DOWN: ...`)."""
+        status = getattr(self.store, "status", None)
+        if status is None:
+            return ""
+        try:
+            return str(status().header())
+        except Exception as exc:  # the header must render whatever the store does
+            return f"store: {type(exc).__name__}"
+
+    def also_here(self, incident_id: str | None) -> list[tuple[str, float]]:
+        """Who else has this incident open, (name, seconds since seen), on a shared store;
+        telling the store this cockpit shows it too."""
+        store: Any = self.store
+        if not hasattr(store, "presence"):
+            return []
+        store.viewing = incident_id
+        return [(who, age) for who, age in store.presence(incident_id) if who]
+
     # ----------------------------------------------------------------- the same thing twice
 
     def _recent(self, kind: EventKind, key: str, value: str) -> TimelineEvent | None:

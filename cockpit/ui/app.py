@@ -19,9 +19,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec
 
-from textual import events
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.containers import Grid
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import Reactive
 from textual.screen import Screen
@@ -57,6 +58,14 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 WIDE = 160  # at and above this width the four panels stand side by side
 FLUSH_GAP = 0.5  # seconds between two syncs of one panel (mark_dirty)
+
+
+class StoreChanged(Message):
+    """The shared store re-read what another cockpit (or this one) changed."""
+
+    def __init__(self, kinds: frozenset[str]) -> None:
+        super().__init__()
+        self.kinds = kinds
 
 
 class CockpitScreen(Screen[None]):
@@ -173,6 +182,19 @@ class CockpitApp(App[None]):
         self.render_status()
         self.set_interval(1.0, self.tick)
         self.feeds.start()
+        subscribe = getattr(self.runtime.store, "subscribe", None)
+        if subscribe is not None:  # the shared store: another cockpit's change, live
+            # called on the store's thread; post_message is thread-safe and the handler
+            # runs on the App's own loop
+            subscribe(lambda kinds: self.post_message(StoreChanged(frozenset(kinds))))
+
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        if message.kinds & {"incident", "event", "presence"}:
+            self.mark_dirty("incident")
+        if "outbox" in message.kinds:
+            self.wake_outbox()
+        self.render_status()
 
     def on_resize(self, event: events.Resize) -> None:
         # the event's size: this handler runs before App._on_resize updates self.size

@@ -24,6 +24,10 @@ def header_text(cockpit: Cockpit, width: int) -> Text:
     text.append(f" {clean(config.env.upper())} ", style=env_style)
     if cockpit.actions.read_only:
         text.append(" READ-ONLY ", style="bold reverse yellow")
+    store = cockpit.actions.store_health()
+    if store:  # the shared store down: first, as what you do now is only journalled
+        text.append("  ")
+        text.append(clean(store, max(40, width // 3)), style=palette.crit)
     for name in SOURCES:
         described, level = cockpit.live.freshness[name].describe(now)
         style = {"ok": palette.ok, "stale": palette.crit, "off": palette.dim, "wait": palette.dim}

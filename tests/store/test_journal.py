@@ -53,7 +53,7 @@ def test_database_down_journals_at_once_and_replays_once(
             assert event.id is not None and event.id < 0  # shown now, confirmed later
         assert max(timings) < 0.2  # never waits on a database known to be down
         assert store.status().journalled == 3
-        assert "(3 writes journalled)" in store.status().header()
+        assert store.status().header().startswith("store DOWN (3 writes journalled): ")
         # the screen shows them already
         assert [e.summary for e in store.timeline(incident.id)][:3] == [
             "during the outage 2", "during the outage 1", "during the outage 0"

@@ -62,10 +62,11 @@ def error_line(exc: BaseException, target: Target) -> str:
     """One short line for a connection or query failure."""
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return f"{target.describe()}: no answer within {target.connect_timeout:g} s"
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    # libpq repeats the server address; keep the reason
+    text = str(exc).strip() or type(exc).__name__
+    # libpq repeats the server address and adds hints on further lines; keep the reason
     if "failed:" in text:
         text = text.rsplit("failed:", 1)[1].strip() or text
+    text = " ".join(text.splitlines()[0].split()) if text.strip() else type(exc).__name__
     return target.redact(f"{target.describe()}: {text}")[:200]
 
 

@@ -60,13 +60,16 @@ class StoreStatus:
     since: float  # time.monotonic() of the last change of `up`
 
     def header(self) -> str:
-        """'' when all is well, else what the header shows."""
+        """'' when all is well, else what the header shows (the count first: it is what the
+        engineer must know, and a narrow header cuts the end)."""
+        writes = f"{self.journalled} write{'' if self.journalled == 1 else 's'}"
         if self.up and not self.journalled:
             return ""
         if self.up:
-            return f"store: replaying {self.journalled} journalled writes"
-        kept = f" ({self.journalled} writes journalled)" if self.journalled else ""
-        return f"store DOWN: {self.reason}{kept}"
+            return f"store: replaying {writes}"
+        kept = f" ({writes} journalled)" if self.journalled else ""
+        reason = self.reason.split(": ", 1)[-1]  # the database's address is in the logs
+        return f"store DOWN{kept}: {reason}"
 
 
 class _Down(Exception):
@@ -424,10 +427,10 @@ class PostgresStore:
             found = await self._db(work)
         except _Down:
             return
-        before = [(p.session, p.incident_id) for p in self.cache.presence]
+        before = self.cache.presence
         self.cache.presence = [Presence(*r) for r in found]
         self._presence_read = time.monotonic()
-        if before != [(p.session, p.incident_id) for p in self.cache.presence]:
+        if before or self.cache.presence:  # their ages moved: the panel says how long ago
             self._tell({"presence"})
 
     def presence(self, incident_id: str | None) -> list[tuple[str, float]]:

@@ -171,7 +171,9 @@ async def status(cockpit: Cockpit) -> None:
     if values is None:
         return
     new = IncidentStatus(values["status"])
-    result = await actions.set_status(new)
+    # `incident` is what the engineer saw when the dialog opened: on the shared store a
+    # status someone else set meanwhile is reported, not overwritten
+    result = await actions.set_status(new, base=incident)
     cockpit.report(result)
     cockpit.refresh_all()
     if result.ok and new is IncidentStatus.RESOLVED and cockpit.runtime.statuspage is not None:
@@ -202,7 +204,8 @@ async def severity(cockpit: Cockpit) -> None:
     )
     if values is None:
         return
-    cockpit.report(await cockpit.actions.set_severity(Severity(values["severity"])))
+    severity = Severity(values["severity"])
+    cockpit.report(await cockpit.actions.set_severity(severity, base=incident))
 
 
 async def commander(cockpit: Cockpit) -> None:
@@ -219,7 +222,7 @@ async def commander(cockpit: Cockpit) -> None:
     )
     if values is None:
         return
-    cockpit.report(await cockpit.actions.set_commander(values["commander"]))
+    cockpit.report(await cockpit.actions.set_commander(values["commander"], base=incident))
 
 
 async def owner(cockpit: Cockpit) -> None:

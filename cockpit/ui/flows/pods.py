@@ -61,6 +61,9 @@ async def restart(cockpit: Cockpit, pod: PodHealth) -> None:
             "restart is preselected.",
             style="bold",
         )
+    repeat = cockpit.actions.restart_repeat(pod)
+    if repeat:  # another seat (or you) just did this: say so before it happens twice
+        body.append(f"\nALREADY DONE: {clean(repeat)}", style="bold red")
     values = await cockpit.push_screen_wait(
         confirm(
             f"Restart {clean(pod.key)}?",

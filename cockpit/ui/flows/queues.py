@@ -52,6 +52,9 @@ async def quarantine(
         "file in the quarantine folder; only then is the original acknowledged. Every other "
         "message stays, in order. Nothing is removed if the copy fails.",
     )
+    repeat = cockpit.actions.quarantine_repeat(queue, message)
+    if repeat:  # another seat (or you) just did this: say so before it happens twice
+        body.append(f"\nALREADY DONE: {clean(repeat)}", style="bold red")
     values = await cockpit.push_screen_wait(
         confirm(f"Quarantine a message from {clean(queue.name)}?", body, confirm_label="Quarantine")
     )

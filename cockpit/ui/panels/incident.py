@@ -94,6 +94,7 @@ class IncidentPanel(Panel):
         self.render_summary(incident)
         events = self.cockpit.actions.store.timeline(incident.id if incident else None, limit=300)
         palette = self.cockpit.palette
+        me = self.cockpit.actions.actor
         self.items = {str(e.id): e for e in events}
         rows: list[Row] = []
         for event in events:
@@ -110,7 +111,7 @@ class IncidentPanel(Panel):
                     (
                         event.at.strftime("%H:%M"),
                         Text(KIND_LABEL.get(event.kind, event.kind.value[:5]), style=style, end=""),
-                        plain(f"{event.summary}", limit=300),
+                        plain(_whose(event, me), limit=300),
                     ),
                     f"{event.kind.value} {event.actor} {event.summary}",
                 )
@@ -158,6 +159,10 @@ class IncidentPanel(Panel):
         if not incident.is_open:
             line3 = Text.assemble(("resolved: x closes · ", palette.dim), line3)
         lines = [line1, line2, line3]
+        here = self.cockpit.actions.also_here(incident.id)
+        if here:  # the shared store: who else has this incident open right now
+            seen = ", ".join(f"{who}, {_ago(age)}" for who, age in here[:4])
+            lines.append(Text.assemble(("also here: ", palette.dim), (clean(seen), palette.accent)))
         tickets = self.cockpit.actions.tickets_of(incident.id)
         if tickets:  # the developers' side, as the last poll of Jira found it
             lines.append(
@@ -256,3 +261,16 @@ class IncidentPanel(Panel):
         event = self.selected_event()
         if event:
             self.cockpit.start(flows.detail, event)
+
+
+def _ago(seconds: float) -> str:
+    """Presence ages in 5 s steps: the line repaints with each heartbeat, not each second."""
+    return "just now" if seconds < 5 else f"{int(seconds) // 5 * 5} s ago"
+
+
+def _whose(event: TimelineEvent, me: str) -> str:
+    """On a shared timeline other engineers' events carry their name: who did what (unless
+    the text already names them, as a Jira comment's "comment by Dev Bob" does)."""
+    if event.actor in (me, "") or event.actor in event.summary:
+        return event.summary
+    return f"{event.actor}: {event.summary}"
