@@ -731,11 +731,14 @@ class KubernetesCluster:
                         follow=True,
                         tail_lines=0,  # only lines written from now on: the tail is shown
                         _preload_content=False,
-                        _request_timeout=self._request_timeout(FOLLOW_IDLE),
+                        # the headers within the timeout (a server that accepts and never
+                        # answers is reported); then a quiet container may be quiet longer
+                        _request_timeout=self._request_timeout(),
                     )
                 except Exception as exc:
                     put(translate_error(exc, "follow", "pods/log", pod.namespace, pod.name))
                     return
+                _set_read_timeout(response, FOLLOW_IDLE)
                 holder.append(response)
                 try:
                     for line in _lines(response):

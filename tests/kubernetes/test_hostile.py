@@ -45,7 +45,7 @@ def api_server(watch: str, list_body: bytes | None = None) -> Iterator[str]:
             pass
 
         def do_GET(self) -> None:
-            if "watch=" in self.path:
+            if "watch=" in self.path or "follow=" in self.path:
                 if watch == "quiet":
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -133,3 +133,19 @@ async def test_a_deep_pod_list_is_a_bad_response(tmp_path: Path, clock: FrozenCl
                 await cluster.pods()
         finally:
             await cluster.close()
+
+
+async def test_a_log_follow_that_never_answers_is_reported(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    with api_server("silent") as url:
+        cluster = make_cluster(tmp_path, url, clock, watch_timeout=1.0)
+        pod = (await cluster.pods())[0]
+        start = time.monotonic()
+        try:
+            with pytest.raises(Unreachable):
+                await asyncio.wait_for(anext(cluster.follow_logs(pod, "app")), 10)
+        finally:
+            await cluster.close()
+    assert time.monotonic() - start < 4.0  # the timeout (1 s), not FOLLOW_IDLE (300 s)
+    TALLY["faults survived"] += 1
