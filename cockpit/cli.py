@@ -376,6 +376,7 @@ def run_subcommand(args: argparse.Namespace) -> int:
             store_path=config.store_path,
             audit_path=default_audit_path(),
             config=config.report,
+            shared=_shared_store(config) if config.store.kind == "postgresql" else None,
         )
     if name == "handover":
         from cockpit.config import data_dir
@@ -386,5 +387,6 @@ def run_subcommand(args: argparse.Namespace) -> int:
             store_path=config.store_path,
             shift=config.report.shift,
             quarantine_dir=data_dir() / "quarantine",
+            shared=_shared_store(config) if config.store.kind == "postgresql" else None,
         )
     return 2

@@ -180,7 +180,8 @@ def open_store(config: Config, *, secret_value: Any = None, wait: float = 4.0) -
         return SQLiteStore(config.store_path)
     from cockpit.incident.postgres import PostgresStore
 
-    password = secret_value(config.store.password_secret) if secret_value else ""
+    name = config.store.password_secret
+    password = secret_value(name) if secret_value and name else ""
     store = PostgresStore(
         config.store.dsn,
         password=password,

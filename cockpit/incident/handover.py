@@ -182,12 +182,9 @@ def render_handover(
 
 def _outbox_lines(store: IncidentStore, now: datetime) -> list[str]:
     try:
-        from cockpit.incident.outbox import Outbox
-        from cockpit.incident.store import SQLiteStore
+        from cockpit.incident.outbox import open_outbox
 
-        if not isinstance(store, SQLiteStore):
-            return []
-        items = Outbox(store).pending()
+        items = open_outbox(store).pending()
     except Exception:  # a store without an outbox table has nothing waiting
         return []
     lines = []
@@ -234,8 +231,16 @@ def _numbers(
     ]
 
 
-def main(argv: list[str], *, store_path: str, shift: timedelta, quarantine_dir: Path | None) -> int:
-    """`cockpit handover [--format markdown]`: the handover from the record, on stdout."""
+def main(
+    argv: list[str],
+    *,
+    store_path: str,
+    shift: timedelta,
+    quarantine_dir: Path | None,
+    shared: IncidentStore | None = None,
+) -> int:
+    """`cockpit handover [--format markdown]`: the handover from the record, on stdout;
+    shared: the shared store (PostgreSQL) when the config names one, else the SQLite file."""
     import argparse
     import sys
 
@@ -247,13 +252,13 @@ def main(argv: list[str], *, store_path: str, shift: timedelta, quarantine_dir: 
         parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    if store_path != ":memory:" and not Path(store_path).exists():
+    if shared is None and store_path != ":memory:" and not Path(store_path).exists():
         print(f"cockpit handover: no incident store at {store_path}", file=sys.stderr)
         return 2
     from cockpit.incident.store import SQLiteStore, StoreError
 
     try:
-        store = SQLiteStore(store_path)
+        store = shared if shared is not None else SQLiteStore(store_path)
     except (StoreError, OSError) as exc:
         print(f"cockpit handover: {exc}", file=sys.stderr)
         return 2

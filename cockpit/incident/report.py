@@ -854,8 +854,10 @@ def run(
     audit_path: Path | None,
     config: ReportConfig,
     now: datetime | None = None,
+    shared: IncidentStore | None = None,
 ) -> int:
-    """`cockpit report` with its arguments parsed."""
+    """`cockpit report` with its arguments parsed; shared: the shared store (PostgreSQL)
+    when the config names one, else the SQLite file at store_path."""
     import sys
     from datetime import UTC
 
@@ -874,13 +876,13 @@ def run(
     if since >= until:
         print("cockpit report: --since must be before --until", file=sys.stderr)
         return 2
-    if store_path != ":memory:" and not Path(store_path).exists():
+    if shared is None and store_path != ":memory:" and not Path(store_path).exists():
         print(f"cockpit report: no incident store at {store_path}", file=sys.stderr)
         return 2
     from cockpit.incident.store import SQLiteStore, StoreError
 
     try:
-        store = SQLiteStore(store_path)
+        store: IncidentStore = shared if shared is not None else SQLiteStore(store_path)
     except (StoreError, OSError) as exc:
         print(f"cockpit report: {exc}", file=sys.stderr)
         return 2

@@ -173,3 +173,22 @@ def test_cockpit_store_migrate_from_the_command_line(
     out = capsys.readouterr().out.splitlines()
     assert "copied 1 incidents, 4 events" in out[0] and "copied 0 incidents" in out[1]
     assert sql("SELECT count(*) FROM events") == [(4,)]
+
+
+def test_report_and_handover_read_the_shared_store(
+    pg_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cockpit.cli import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    local_store(tmp_path / "a.sqlite3")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\nkind = "postgresql"\ndsn = "{pg_dsn}"\n')
+    cfg = ["--config", str(config)]
+    assert main(["store", "migrate", "--from", str(tmp_path / "a.sqlite3"), *cfg]) == 0
+    capsys.readouterr()
+    assert main(["report", "--since", "2026-11-24", "--until", "2026-11-26", *cfg]) == 0
+    report = capsys.readouterr().out
+    assert "# Shift report" in report and "INC-2026-0001" in report
+    assert main(["handover", *cfg]) == 0
+    assert "INC-2026-0001" in capsys.readouterr().out  # still open: the next shift inherits it
