@@ -57,7 +57,8 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 WIDE = 160  # at and above this width the four panels stand side by side
-FLUSH_GAP = 0.5  # seconds between two syncs of one panel (mark_dirty)
+FLUSH_GAP = 0.5  # seconds between two syncs of a watch-fed panel (mark_dirty)
+THROTTLED = {"pods"}
 
 
 class StoreChanged(Message):
@@ -213,16 +214,17 @@ class CockpitApp(App[None]):
             panel.refresh_rows()
 
     def mark_dirty(self, *names: str) -> None:
-        """Coalesce re-renders: many watch events in one tick cost one sync, and a panel is
-        re-synced at most every FLUSH_GAP seconds. The first change after a quiet spell
-        shows at once; a stream of them (50 pod events a second under churn) costs two
-        syncs a second, not fifty, and keys are not kept waiting behind them."""
+        """Coalesce re-renders: many watch events in one tick cost one sync, and the pods
+        panel (fed by a watch, not a poll) is re-synced at most every FLUSH_GAP seconds.
+        The first change after a quiet spell shows at once; a stream of them (50 pod
+        events a second under churn) costs two syncs a second, not fifty, and keys are not
+        kept waiting behind them. Polled panels change once per poll: at once."""
         now = time.monotonic()
         for name in names:
             if name in self._dirty or name in self._deferred:
                 continue
             wait = self._flushed.get(name, -math.inf) + FLUSH_GAP - now
-            if wait > 0:
+            if wait > 0 and name in THROTTLED:
                 self._deferred.add(name)
                 self.set_timer(wait, partial(self._undefer, name))
                 continue

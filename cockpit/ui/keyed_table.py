@@ -25,6 +25,7 @@ from typing import Any
 
 from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
@@ -177,6 +178,79 @@ class KeyedTable(DataTable[Cell]):
     def render_lines(self, crop: Region) -> list[Strip]:
         self._pseudo_class_state = self.get_pseudo_class_state()._replace(focus=False)
         return super(DataTable, self).render_lines(crop)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A one-line data cell cut and padded straight into segments. DataTable renders
+        every cell through a Console (Padding, Styled, wrapping), ~5x the work: under churn
+        and on every key the visible rows are rendered again, and that was most of a paint.
+        Headers, labels, markup strings and justified text take DataTable's way."""
+        if row_index < 0 or column_index < 0 or row_index < self.fixed_rows:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cache = self._cell_render_cache
+        if key in cache:
+            lines: list[list[Segment]] = cache[key]
+            return lines
+        row = self._data.get(row_key)
+        value = row.get(column_key) if row is not None else None
+        if value is None:
+            text = Text("", end="")
+        elif isinstance(value, str) and "[" not in value:
+            text = Text(value, end="")
+        elif type(value) is Text and value.justify in (None, "default", "left"):
+            text = value  # a Text subclass may render itself (a middle ellipsis): not here
+        else:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if column_index < self.fixed_columns:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component, post = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        pad = self.cell_padding
+        inner = max(width - 2 * pad, 0)
+        line = text.copy()
+        line.truncate(inner, overflow=text.overflow or "fold")
+        console = self.app.console
+        segments = [Segment(" " * pad)] if pad else []
+        if line.spans:
+            segments.extend(line.render(console))  # the base style is under the spans
+        elif line.plain:  # Text.render leaves the base style out when there are no spans
+            segments.append(Segment(line.plain, console.get_style(line.style, default=None)))
+        # the room left is padding, as DataTable's Padding makes it: unstyled
+        segments.append(Segment(" " * (inner - line.cell_len + pad)))
+        lines = [list(Segment.apply_style(segments, pre, post))]
+        cache[key] = lines
+        return lines
 
     def watch_has_focus(self, has_focus: bool) -> None:
         super().watch_has_focus(has_focus)  # restyles: the cursor's component style

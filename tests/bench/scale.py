@@ -490,6 +490,7 @@ PROBE = textwrap.dedent(
                 out.write(profiler.output_text(unicode=True, show_all=False))
             with open(base + ".html", "w") as out:
                 out.write(profiler.output_html())
+            profiler.last_session.save(base + ".pyisession")  # pyinstrument --load it
             _profiler[0] = Profiler(interval=0.001, async_mode="disabled") if _phases else None
             if _profiler[0] is not None:
                 _profiler[0].start()

@@ -306,3 +306,55 @@ def test_middle_text_keeps_the_suffix() -> None:
     assert cell.cut(40).plain == name
     assert cell.cut(12).plain == "payme…-ct8wt"
     assert MiddleText("abcdefghij").cut(5).plain == "ab…ij"
+
+
+async def test_cells_look_exactly_as_datatable_draws_them() -> None:
+    """KeyedTable cuts one-line cells into segments itself (DataTable renders each through
+    a Console, ~2x the CPU of a paint): what reaches the screen must be the same, styles,
+    spans, cut text, padding and the cursor row included."""
+    from rich.style import Style
+    from textual.geometry import Region
+    from textual.widgets import DataTable
+
+    spans = Text("ab", end="")
+    spans.append("cdefghijklmnop", style="bold red")
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        t = app.table
+        t.sync(
+            [
+                ("plain", ("web-1", "Running", "3m")),
+                (
+                    "styled",
+                    (
+                        Text("db-1", style="green", end=""),
+                        Text("Error", style=Style(bold=True), end=""),
+                        "",
+                    ),
+                ),
+                ("spans", (spans, Text("", style="red", end=""), "12d")),
+                ("long", ("x" * 80, "CrashLoopBackOff", "—")),
+                ("markup", ("[b]not bold[/b]", "ok", "1s")),
+            ]
+        )
+        await pilot.pause()
+        t.focus()
+        t.move_cursor(row=1)
+        await pilot.pause()
+
+        def draw() -> list[list[tuple[str, Style | None]]]:
+            t._cell_render_cache.clear()
+            t._row_render_cache.clear()
+            t._line_cache.clear()
+            t._styles_cache.clear()
+            lines = t.render_lines(Region(0, 0, t.size.width, t.size.height))
+            return [[(s.text, s.style) for s in line] for line in lines]
+
+        ours = draw()
+        original = KeyedTable._render_cell
+        KeyedTable._render_cell = DataTable._render_cell  # type: ignore[method-assign]
+        try:
+            theirs = draw()
+        finally:
+            KeyedTable._render_cell = original  # type: ignore[method-assign]
+        assert ours == theirs
