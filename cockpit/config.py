@@ -202,6 +202,8 @@ class UIConfig:
     mouse: bool = False
     bell: bool = True
     desktop_notify: bool = True
+    # the clock in the header and the timeline's times: an IANA name, "" = this machine's
+    timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -504,7 +506,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
     limits.unknown({"max_response_mb"})
     jira = _jira(reader("jira")) if "jira" in effective else None
     ui = reader("ui")
-    ui.unknown({"theme", "mouse", "bell", "desktop_notify"})
+    ui.unknown({"theme", "mouse", "bell", "desktop_notify", "timezone"})
     incident = reader("incident")
     incident.unknown({"update_cadence"})
     cadence = IncidentConfig().update_cadence
@@ -532,6 +534,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None, env: str | None
             mouse=ui.flag("mouse", False),
             bell=ui.flag("bell", True),
             desktop_notify=ui.flag("desktop_notify", True),
+            timezone=_timezone(ui),
         ),
         incident=IncidentConfig(update_cadence=cadence),
         report=_report(reader("report")),
@@ -560,8 +563,7 @@ def _runbooks(r: _Reader) -> RunbooksConfig:
     )
 
 
-def _report(r: _Reader) -> ReportConfig:
-    r.unknown({"timezone", "workday_start", "workday_end", "night_start", "weekend", "shift"})
+def _timezone(r: _Reader) -> str:
     timezone = r.text("timezone")
     if timezone:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -572,6 +574,12 @@ def _report(r: _Reader) -> ReportConfig:
             raise r.error(
                 "timezone", f"unknown time zone {timezone!r} (e.g. 'Europe/Berlin')"
             ) from None
+    return timezone
+
+
+def _report(r: _Reader) -> ReportConfig:
+    r.unknown({"timezone", "workday_start", "workday_end", "night_start", "weekend", "shift"})
+    timezone = _timezone(r)
     hours = {}
     for name, default in (("workday_start", 9), ("workday_end", 18), ("night_start", 22)):
         hours[name] = r.number(name, default)

@@ -35,6 +35,7 @@ theme = ""                   # a theme name; empty: the built-in dark theme
 mouse = false                # keyboard first: mouse off keeps terminal copy/paste native
 bell = true                  # ring the terminal bell on a new critical alert
 desktop_notify = true
+timezone = ""                # header clock and timeline times; empty: this machine's zone
 
 [limits]
 max_response_mb = 50         # a larger answer from any server is refused, not read into memory

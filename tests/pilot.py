@@ -107,3 +107,22 @@ async def cockpit_factory(
     factory = CockpitFactory(tmp_path)
     yield factory
     await factory.close()
+
+
+async def burst(pilot: Pilot[Any], keys: str | list[str]) -> None:
+    """Keys that arrive in one read (keys bunched by a laggy SSH link, a paste without
+    bracketed paste): every one is queued on the app's input, through the driver as the
+    terminal's reader queues them, before the first is handled."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    driver = app._driver
+    assert driver is not None
+    for key in list(keys):
+        char = key if len(key) == 1 else None
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        event = events.Key(name, char)
+        event.set_sender(app)
+        driver.send_message(event)
+    await pilot.pause()

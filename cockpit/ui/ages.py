@@ -16,13 +16,14 @@ diffs every row, and a key pressed meanwhile waits behind it.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from cockpit.backends.podstatus import kubectl_age, restarts_text
 from cockpit.live import short_duration
 
 __all__ = [
     "age_text",
+    "clock_text",
     "countdown_change",
     "kubectl_age",
     "kubectl_change",
@@ -30,6 +31,9 @@ __all__ = [
     "next_change",
     "restarts_text",
     "text_step",
+    "time_of_day",
+    "zone",
+    "zone_name",
 ]
 
 MINUTE = 60.0
@@ -99,3 +103,33 @@ def kubectl_change(since: float, now_ts: float) -> float:
     age = max(now_ts - since, 0.0)
     step = kubectl_step(age)
     return since + (age // step + 1) * step
+
+
+# ----------------------------------------------------------------- times of day
+# The header's clock and the timeline's times are in the engineer's zone ([ui] timezone,
+# default this machine's), always with the zone's name: at 3 a.m. nobody converts from UTC.
+
+
+def zone(name: str = "") -> tzinfo:
+    """The zone named in the config, else this machine's."""
+    if name:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+def zone_name(now: datetime, tz: tzinfo) -> str:
+    return now.astimezone(tz).tzname() or ""
+
+
+def clock_text(now: datetime, tz: tzinfo) -> str:
+    """`03:12 CET` for the header."""
+    local = now.astimezone(tz)
+    return f"{local:%H:%M} {local.tzname() or ''}".rstrip()
+
+
+def time_of_day(at: datetime, now: datetime, tz: tzinfo) -> str:
+    """`03:12` today, `Nov 24 23:50` on another day (in the same zone)."""
+    local, today = at.astimezone(tz), now.astimezone(tz)
+    return f"{local:%H:%M}" if local.date() == today.date() else f"{local:%b %d %H:%M}"

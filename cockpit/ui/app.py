@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 
 from textual import events, on
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Grid
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input, TextArea
 from textual.worker import Worker
 
 from cockpit.actions import ACTIONS, Actions, ActionSpec
@@ -56,7 +58,6 @@ if TYPE_CHECKING:
     from cockpit.queue_trends import QueueTrends
 
 P = ParamSpec("P")
-WIDE = 160  # at and above this width the four panels stand side by side
 FLUSH_GAP = 0.5  # seconds between two syncs of a watch-fed panel (mark_dirty)
 THROTTLED = {"pods"}
 
@@ -67,6 +68,18 @@ class StoreChanged(Message):
     def __init__(self, kinds: frozenset[str]) -> None:
         super().__init__()
         self.kinds = kinds
+
+
+# the four panels stand side by side only when each gets this many columns (a pod's name,
+# READY, STATUS, RESTARTS and AGE); below, a 2x2 grid
+PANEL_WIDE = 84
+WIDE = 4 * PANEL_WIDE
+# the main screen's own actions: off while a dialog is on top (its footer shows its keys);
+# Textual's (tab, shift+tab) and ctrl+c / the palette keep working everywhere
+MAIN_SCREEN = {b.action.split("(")[0] for b in app_bindings() if isinstance(b, Binding)} - {
+    "quit_now",
+    "command_palette",
+}
 
 
 class CockpitScreen(Screen[None]):
@@ -199,11 +212,23 @@ class CockpitApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         # the event's size: this handler runs before App._on_resize updates self.size
-        self._layout(event.size.width)
+        self._layout(event.size.width, event.size.height)
+        self.render_status(event.size.width, event.size.height)
 
-    def _layout(self, width: int) -> None:
+    def _layout(self, width: int, height: int | None = None) -> None:
+        """Side by side only when each panel gets PANEL_WIDE columns; else 2x2, where a tall
+        terminal gives the pods and queues (long lists) the rows the alerts do not need."""
         grid = self.query_one("#panels")
         grid.set_class(width >= WIDE, "-wide")
+        height = self.size.height if height is None else height
+        rows = "1fr 1fr"
+        if width < WIDE and height >= 40:
+            needed = max(len(self.live.groups), 6) + 4  # borders, header, title line
+            top = min(needed, (height - 2) // 2)
+            rows = f"{top} 1fr"
+        if rows != getattr(self, "_grid_rows", None):
+            self._grid_rows = rows
+            grid.styles.grid_rows = rows
 
     def update_palette(self) -> None:
         self.palette = Palette.from_theme(self.current_theme)
@@ -261,10 +286,12 @@ class CockpitApp(App[None]):
         if due:
             self.mark_dirty(*due)
 
-    def render_status(self) -> None:
+    def render_status(self, width: int | None = None, height: int | None = None) -> None:
         bars = self.query(StatusBar)
         if bars:  # shutting down: the screen is gone while a timer or feed still fires
-            bars.first().show(header_text(self, self.size.width))
+            width = self.size.width if width is None else width
+            height = self.size.height if height is None else height
+            bars.first().show(header_text(self, width, height))
 
     # ----------------------------------------------------------------- feeds
 
@@ -299,7 +326,8 @@ class CockpitApp(App[None]):
         self.focus_panel(name)
 
     def focus_panel(self, name: str) -> None:
-        self.panel(name).table.focus()
+        # at once: `4/invoices` typed in one burst filters the queues, not the alerts
+        self.screen.set_focus(self.panel(name).table)
 
     # ----------------------------------------------------------------- following an alert
 
@@ -322,11 +350,29 @@ class CockpitApp(App[None]):
 
     def action_zoom(self) -> None:
         if self.screen.maximized is not None:
+            zoomed = self.screen.maximized
             self.screen.minimize()
+            if isinstance(zoomed, Panel):
+                zoomed.set_zoomed(False)
             return
         panel = self.focused_panel()
         if panel is not None:
             self.screen.maximize(panel, container=False)
+            panel.set_zoomed(True)
+
+    async def action_quit_now(self) -> None:
+        """ctrl+c: quit from anywhere, as q does on the main screen."""
+        self.exit()
+
+    def action_copy(self) -> None:
+        """Y: the selected row's name to the terminal's clipboard (OSC 52, over SSH too)."""
+        panel = self.focused_panel()
+        copied = panel.copy_text() if panel is not None else ""
+        if not copied:
+            self.notify("nothing selected to copy", severity="warning", timeout=3)
+            return
+        self.copy_to_clipboard(copied)
+        self.notify(f"copied {clean(copied, 120)}", timeout=3)
 
     def action_help(self) -> None:
         keys = help_rows(self.offers)
@@ -342,6 +388,11 @@ class CockpitApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.actions.allowed(action):
             return False
+        if action in MAIN_SCREEN and self.screen is not self.screen_stack[0]:
+            return False  # a dialog is open: its keys, not the main screen's
+        if action in {"filter", "focus_panel"}:
+            # typed into a field (the filter itself, a form): / is a character
+            return not isinstance(self.focused, Input | TextArea)
         if action == "customer_update":
             # a resolved incident still takes its final update until it is closed
             return self.actions.selected_incident() is not None
@@ -396,6 +447,11 @@ class CockpitApp(App[None]):
             name=getattr(flow, "__qualname__", "flow"),
             group="flows",
         )
+
+    def acted_on(self, panel: str) -> None:
+        """After an action on a panel's selected row: its cursor stays at its position."""
+        with contextlib.suppress(Exception):
+            self.panel(panel).table.stay_at_row()
 
     def notify(
         self,

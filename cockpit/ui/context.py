@@ -91,6 +91,11 @@ class Cockpit(Protocol):
         """Run a flow; one that is still running (its dialog open) is not started again."""
         ...
 
+    def acted_on(self, panel: str) -> None:
+        """After an action on a panel's selected row (ack, restart): the cursor stays at
+        its position, on the row that takes the acted-on row's place."""
+        ...
+
     def report(self, result: ActionResult) -> None:
         """An action's result in one notification line."""
         ...

@@ -89,13 +89,29 @@ class KeyFooter(Footer):
                 )
         return tuple(items), palette
 
+    def _fitted(self) -> list[tuple[str, str, str, bool]]:
+        """The keys that fit on one line: the least important (the last ones) drop first,
+        `? Help` stays, so the line is never cut in the middle of a key at 80 columns."""
+        items = list(self._items)
+        room = self.size.width or 80
+
+        def width(shown: list[tuple[str, str, str, bool]]) -> int:
+            return sum(cell_len(f" {d} {desc} ") for _k, d, desc, _e in shown)
+
+        while items and width(items) > room:
+            for i in range(len(items) - 1, -1, -1):
+                if items[i][0] != "question_mark" or len(items) == 1:
+                    del items[i]
+                    break
+        return items
+
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-footer--key", partial=True)
         description_style = self.get_component_rich_style("key-footer--description", partial=True)
         dim = Style(dim=True)
         text = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, str, bool]] = []
-        for key, display, description, enabled in self._items:
+        for key, display, description, enabled in self._fitted():
             start = text.cell_len
             extra = Style() if enabled else dim
             text.append(f" {display} ", style=key_style + extra)

@@ -8,18 +8,30 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from cockpit.ui.ages import clock_text, time_of_day, zone
 from cockpit.ui.context import Cockpit
 from cockpit.ui.text import clean
 
 SOURCES = ("alerts", "pods", "queues")
+MIN_SIZE = (80, 24)  # below, a one-line notice says what is hidden
 
 
-def header_text(cockpit: Cockpit, width: int) -> Text:
-    """The header line for a screen `width` columns wide."""
+def header_text(cockpit: Cockpit, width: int, height: int = 24) -> Text:
+    """The header line for a screen `width` columns wide: the clock with its zone on the
+    right ([ui] timezone, default this machine's), a notice first when the terminal is
+    smaller than the cockpit is made for."""
     now = cockpit.clock.now()
     palette = cockpit.palette
     config = cockpit.config
+    tz = zone(config.ui.timezone)
     text = Text(no_wrap=True, overflow="ellipsis", end="")
+    if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+        text.append(
+            f" terminal {width}x{height} is below {MIN_SIZE[0]}x{MIN_SIZE[1]}: "
+            "rows, columns and keys are hidden ",
+            style="bold reverse",
+        )
+        text.append(" ")
     env_style = "bold reverse red" if config.is_prod else "bold reverse"
     text.append(f" {clean(config.env.upper())} ", style=env_style)
     if cockpit.actions.read_only:
@@ -49,10 +61,15 @@ def header_text(cockpit: Cockpit, width: int) -> Text:
             text.append(f" +{others}", style=palette.dim)
         if due is not None:
             label = "promised" if overdue else "next update"
-            text.append(f" {label} {due:%H:%M}", style=palette.dim)
+            text.append(f" {label} {time_of_day(due, now, tz)}", style=palette.dim)
     if cockpit.outbox_status:
         text.append("  ")
         text.append(clean(cockpit.outbox_status, 60), style=palette.warn)
+    clock = clock_text(now, tz)
+    gap = width - 2 - text.cell_len - len(clock) - 1  # 2: the bar's padding
+    if gap >= 2:  # on the right, only where nothing else has to be cut for it
+        text.append(" " * gap)
+        text.append(clock, style="bold")
     return text
 
 

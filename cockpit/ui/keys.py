@@ -23,8 +23,10 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("enter", "details of the selected row"),
     ("z", "zoom the focused panel (again: back)"),
     ("ctrl+p", "command palette: every action"),
+    ("g / G", "first / last row (Home / End)"),
+    ("Y", "copy the selected row's name (OSC 52: works over SSH)"),
     ("?", "this help"),
-    ("q", "quit"),
+    ("q / ctrl+c", "quit"),
 )
 
 
@@ -45,16 +47,21 @@ def app_bindings() -> list[BindingType]:
     """The keys that work anywhere: panel numbers, filter, the actions without a panel,
     zoom, help, palette, quit."""
     bindings: list[BindingType] = [
-        Binding(str(n), f"focus_panel('{name}')", name.title(), show=False)
+        # priority like /, so `1/payments` in one burst keeps its order
+        Binding(str(n), f"focus_panel('{name}')", name.title(), show=False, priority=True)
         for n, name in enumerate(("alerts", "incident", "pods", "queues"), start=1)
     ]
-    bindings.append(Binding("/", "filter", "Filter"))
+    # priority: the filter takes focus before the next key of a burst is delivered, so
+    # everything typed after / (a paste, keys bunched by a laggy link) goes to the filter
+    bindings.append(Binding("/", "filter", "Filter", priority=True))
     bindings += [Binding(s.key, s.id, s.label, show=bool(s.label)) for s in ACTIONS if not s.panel]
     bindings += [
         Binding("z", "zoom", "Zoom", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+p", "command_palette", "Palette", show=False),
+        Binding("Y", "copy", "Copy", show=False),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit_now", "Quit", show=False, priority=True),
     ]
     return bindings
 

@@ -129,6 +129,7 @@ class FakeCockpit:
     rewatched: int = 0
     following: Any = None  # cockpit.pivot.Following: the alert the panels are narrowed to
     focused: list[str] = field(default_factory=list)
+    acted: list[str] = field(default_factory=list)
 
     @property
     def config(self) -> Any:
@@ -168,6 +169,9 @@ class FakeCockpit:
 
     def start(self, flow: Flow[Any], *args: Any, **kwargs: Any) -> None:
         self.started.append((flow, args))
+
+    def acted_on(self, panel: str) -> None:
+        self.acted.append(panel)
 
     def report(self, result: ActionResult) -> None:
         self.reports.append(result)

@@ -120,6 +120,35 @@ async def test_restart_asks_with_the_plan_and_restarts_once_with_the_chosen_mode
     (event,) = events(cockpit, EventKind.RESTART)
     assert event.details["mode"] == RestartMode.ROLLOUT.value  # type: ignore[attr-defined]
     assert [r.ok for r in cockpit.reports] == [True]
+    assert cockpit.acted == ["pods"]  # the cursor stays where the restarted pod was
+
+
+async def test_restart_preselects_the_rollout_when_two_pods_of_the_workload_are_unhealthy() -> None:
+    from dataclasses import replace
+
+    plan = RestartPlan(
+        pod(),
+        (RestartMode.DELETE_POD, RestartMode.ROLLOUT),
+        workload_kind="Deployment",
+        workload_name="payments-api",
+    )
+    cockpit = fake_cockpit(None, cluster=RecordingCluster(plan))
+    crashing = replace(pod(), healthy=False)
+    sibling = replace(crashing, name="payments-api-7d4b9c-ct8wt", status="OOMKilled")
+    healthy = replace(pod(), name="payments-api-7d4b9c-aaaaa", status="Running", ready="1/1")
+    cockpit.live.pods = {p.key: p for p in (crashing, sibling, healthy)}
+
+    await pods.restart(cockpit, pod())
+
+    (mode_field,) = cockpit.dialogs[-1].fields  # type: ignore[attr-defined]
+    assert mode_field.value == RestartMode.ROLLOUT.value
+    assert "2 pods of payments-api are unhealthy" in dialog_text(cockpit)
+    # one unhealthy pod: deleting it is the gentler fix
+    cockpit = fake_cockpit(None, cluster=RecordingCluster(plan))
+    cockpit.live.pods = {p.key: p for p in (crashing, healthy)}
+    await pods.restart(cockpit, pod())
+    (mode_field,) = cockpit.dialogs[-1].fields  # type: ignore[attr-defined]
+    assert mode_field.value == RestartMode.DELETE_POD.value
 
 
 async def test_restart_refused_by_the_plan_shows_why_and_asks_nothing() -> None:

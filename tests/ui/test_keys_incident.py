@@ -139,8 +139,10 @@ async def test_customer_update_reaches_the_status_page(app: CockpitApp, runtime:
     world = runtime.demo.world
     async with app.run_test(size=(200, 50)) as pilot:
         await ready(pilot, app)
-        # without an incident, u is not offered
-        assert "Update" not in screen_text(app).splitlines()[-1]
+        # without an incident, u says what to do first (never a silent no-op)
+        await pilot.press("u")
+        await until(pilot, lambda: "declare an incident first (i)" in notifications(app))
+        assert app.screen is app.default_screen
         await runtime_declare(pilot, app)
         incident = runtime.store.current_incident()
         assert incident is not None

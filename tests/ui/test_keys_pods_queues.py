@@ -38,23 +38,31 @@ async def test_restart_offers_both_modes_and_rollout_fixes_payments(
         assert pod is not None and pod.name.startswith("payments-api-")
         assert pod.status in {"OOMKilled", "CrashLoopBackOff"}
 
-        # r: both modes offered, delete-pod first; Cancel focused; escape cancels
+        # r: both modes offered; three payments-api pods are unhealthy, so the rollout
+        # restart (the fix for a crashing Deployment) is preselected; Cancel focused
         await pilot.press("r")
         dialog = await modal(pilot, app, FormScreen)
         assert isinstance(app.focused, Button) and app.focused.id == "cancel"
         text = screen_text(app)
         assert "Delete only pod" in text and "Rollout restart Deployment payments-api" in text
+        assert "( ) 1 Delete only pod" in text and "(x) 2 Rollout restart" in text
+        assert dialog.values()["mode"] == RestartMode.ROLLOUT.value
+        # digits and arrows choose from the buttons, without moving the focus there
+        await pilot.press("1")
         assert dialog.values()["mode"] == RestartMode.DELETE_POD.value
+        assert "(x) 1 Delete only pod" in screen_text(app)
+        await pilot.press("down")
+        assert dialog.values()["mode"] == RestartMode.ROLLOUT.value
         await pilot.press("escape")
         await home(pilot, app)
         assert workload.rollouts == 0 and all(r.deleted_s is None for r in workload.recs)
 
-        # choose the rollout with the keyboard (shift+tab to the choices, down, enter), y
+        # the choices are reachable with tab too (shift+tab from Cancel), then y
         await pilot.press("r")
         dialog = await modal(pilot, app, FormScreen)
         await pilot.press("shift+tab")
         assert isinstance(app.focused, Choices)
-        await pilot.press("down", "enter")
+        await pilot.press("up", "down")
         assert dialog.values()["mode"] == RestartMode.ROLLOUT.value
         await pilot.press("y")
         await home(pilot, app)
@@ -112,17 +120,18 @@ async def test_logs_and_previous_container(app: CockpitApp) -> None:
         await pilot.press("l")
         screen = await modal(pilot, app, LogsScreen)
         log = screen.query_one(Log)
-        await until(pilot, lambda: log.line_count > 1, "log lines")
-        assert "current container" in screen_text(app)
-        await pilot.press("p")
+        # crash-looping: the logs open on the previous container, the one that crashed
         await until(
             pilot,
             lambda: any("OutOfMemoryError" in line for line in log.lines),
             what="the previous container's OOM",
         )
         text = screen_text(app)
-        assert "previous" in text and "current container" not in text
+        assert "the one that crashed" in text.replace("\n", " ")
         assert "OutOfMemoryError" in text
+        # p switches to the current container
+        await pilot.press("p")
+        await until(pilot, lambda: "current container" in screen_text(app), "the current one")
         await pilot.press("escape")
         await home(pilot, app)
 

@@ -61,7 +61,10 @@ async def ack(cockpit: Cockpit, group: AlertGroup) -> None:
     if values is None:
         return
     duration = parse_duration(values["duration"])
-    cockpit.report(await actions.ack(group, duration, values.get("note", "")))
+    result = await actions.ack(group, duration, values.get("note", ""))
+    if result.ok:
+        cockpit.acted_on("alerts")  # the acked group sinks: the cursor stays on top
+    cockpit.report(result)
     cockpit.poll_now("alerts")
 
 

@@ -15,6 +15,8 @@ from cockpit.ui.screens.forms import Field, confirm, form
 from cockpit.ui.screens.views import DetailScreen, LogsScreen, PickScreen
 from cockpit.ui.text import clean
 
+CRASH_WORDS = ("CrashLoopBackOff", "OOMKilled", "Error")
+
 
 async def restart(cockpit: Cockpit, pod: PodHealth) -> None:
     """r: ask the cluster what a restart means here, confirm with its words, restart."""
@@ -48,10 +50,20 @@ async def restart(cockpit: Cockpit, pod: PodHealth) -> None:
         f"Pod {clean(pod.key)}: {clean(pod.status)}, {pod.restarts} restarts, "
         f"on {clean(pod.node) or '?'}."
     )
+    chosen = preselected_mode(plan.modes, unhealthy_siblings(cockpit, pod))
+    if chosen is RestartMode.ROLLOUT:
+        body.append(
+            f"\n{unhealthy_siblings(cockpit, pod)} pods of {clean(plan.workload_name)} are "
+            "unhealthy: a rollout restart replaces them all (deleting one fixes one).",
+        )
     if plan.warning:
         body.append(f"\nWARNING: {clean(plan.warning)}", style="bold red")
-    mode = plan.modes[0]
-    if RestartMode.ROLLOUT in plan.modes and _alert_is_about_the_workload(cockpit, pod):
+    mode = chosen
+    if (
+        mode is not RestartMode.ROLLOUT
+        and RestartMode.ROLLOUT in plan.modes
+        and _alert_is_about_the_workload(cockpit, pod)
+    ):
         # followed from an alert about the Deployment (or about all its pods): deleting
         # this one pod brings back the same template, the rollout is what `y` should do
         mode = RestartMode.ROLLOUT
@@ -74,7 +86,35 @@ async def restart(cockpit: Cockpit, pod: PodHealth) -> None:
     )
     if values is None:
         return
-    cockpit.report(await cockpit.actions.restart(pod, RestartMode(values["mode"])))
+    result = await cockpit.actions.restart(pod, RestartMode(values["mode"]))
+    if result.ok:
+        cockpit.acted_on("pods")
+    cockpit.report(result)
+
+
+def unhealthy_siblings(cockpit: Cockpit, pod: PodHealth) -> int:
+    """How many pods of the same workload (the same owner) are unhealthy, this one included."""
+    if not pod.owner_name:
+        return 0 if pod.healthy else 1
+    return sum(
+        1
+        for other in cockpit.live.pods.values()
+        if other.namespace == pod.namespace
+        and other.owner_name == pod.owner_name
+        and not other.healthy
+    )
+
+
+def preselected_mode(
+    modes: tuple[RestartMode, ...] | list[RestartMode], unhealthy: int
+) -> RestartMode:
+    """Two or more unhealthy pods of one workload: the workload is broken, the rollout
+    restart is the fix; otherwise delete the one pod (its controller recreates it)."""
+    if unhealthy >= 2 and RestartMode.ROLLOUT in modes:
+        return RestartMode.ROLLOUT
+    if RestartMode.DELETE_POD in modes:
+        return RestartMode.DELETE_POD
+    return modes[0]
 
 
 def _alert_is_about_the_workload(cockpit: Cockpit, pod: PodHealth) -> bool:
@@ -86,14 +126,17 @@ def _alert_is_about_the_workload(cockpit: Cockpit, pod: PodHealth) -> bool:
 
 
 async def logs(cockpit: Cockpit, pod: PodHealth) -> None:
-    """l: the last lines of the pod's first container (p previous, f follow, c container)."""
+    """l: the last lines of the pod's first container (p previous, f follow, c container).
+    A crash-looping pod opens on the previous container: the one that crashed, where the
+    reason is; the current one has just started and says nothing yet."""
     cluster = cockpit.runtime.cluster
     if cluster is None:
         return
     container = pod.containers[0] if pod.containers else ""
     kubernetes = cockpit.config.kubernetes
     tail = kubernetes.log_lines if kubernetes else 200
-    cockpit.push_screen(LogsScreen(cluster, pod, container, tail))
+    crashed = pod.restarts > 0 and any(w in pod.status for w in CRASH_WORDS)
+    cockpit.push_screen(LogsScreen(cluster, pod, container, tail, previous=crashed))
 
 
 async def detail(cockpit: Cockpit, pod: PodHealth) -> None:

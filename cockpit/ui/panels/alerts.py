@@ -164,6 +164,10 @@ class AlertsPanel(Panel):
             and bool(group.firing)
         )
 
+    def copy_text(self) -> str:
+        item = self.selected()
+        return item.name if isinstance(item, AlertGroup) else ""
+
     def title_counts(self) -> str:
         return self._counts
 

@@ -22,6 +22,12 @@ from cockpit.ui.text import clean, one_line
 Row = tuple[str, Sequence[Cell], str]  # key, cells, text the filter searches
 
 
+def _named(cells: Sequence[Cell], needle: str) -> bool:
+    """Whether the row's name (one of its first two cells: alerts lead with a SEV badge)
+    is exactly the needle."""
+    return any(str(getattr(c, "plain", c)).lower() == needle for c in cells[:2])
+
+
 class Panel(Vertical):
     """A titled box with a hidden filter line on top of a KeyedTable."""
 
@@ -46,6 +52,7 @@ class Panel(Vertical):
         self.filter_text = ""
         self.items: dict[str, Any] = {}  # row key -> domain object
         self._shown_message: str | None = None
+        self._zoomed = False
         self._title_shown: str | None = None
         self._subtitle_shown: str | None = None
         self._bindings_shown: tuple[bool | None, ...] | None = None
@@ -135,11 +142,20 @@ class Panel(Vertical):
             or synced[2] != keep
             or not table.holds(synced[3])
         ):
-            shown = {
-                k: cells
+            if synced is not None and synced[1] != needle:
+                table.pinned = True  # a new filter: the cursor on its first (best) match
+            matching = [
+                (k, cells)
                 for k, cells, text in rows
                 if (keep is None or k in keep) and (not needle or needle in text.lower())
-            }
+            ]
+            if needle:
+                # the row named exactly what was typed comes first (`/invoices` puts the
+                # invoices queue above invoices.dlq): the cursor is then on it
+                exact = [kc for kc in matching if _named(kc[1], needle)]
+                if exact:
+                    matching = exact + [kc for kc in matching if kc not in exact]
+            shown = dict(matching)
             table.sync(shown)
             self._synced = (rows, needle, keep, shown)
             self._all_rows = len(rows)
@@ -166,12 +182,23 @@ class Panel(Vertical):
         hidden = self.worse_above()
         if hidden:  # the table keeps the selected row in place: say what went out of view
             title += f" · ↑ {hidden} worse"
+        if self._zoomed:
+            title += " · zoomed: z returns"
         if title != self._title_shown:
             self._title_shown = title
             self._set_border_line("border_title", title, top=True)
 
     def on_keyed_table_view_moved(self) -> None:
         self._show_title()
+
+    def set_zoomed(self, zoomed: bool) -> None:
+        self._zoomed = zoomed
+        self._show_title()
+
+    def copy_text(self) -> str:
+        """What Y copies: the selected row's name as the panel shows it in full."""
+        key = self.table.selected_key
+        return key or ""
 
     def _set_border_line(self, name: str, text: str, *, top: bool) -> None:
         """Like assigning border_title / border_subtitle, but repaint only that border line:
@@ -260,7 +287,10 @@ class Panel(Vertical):
     def open_filter(self) -> None:
         self.filter_input.add_class("-shown")
         self.filter_input.value = self.filter_text
-        self.filter_input.focus()
+        self.filter_input.cursor_position = len(self.filter_text)
+        # at once, not after the keys already queued (Widget.focus waits for them): the
+        # rest of a burst typed after / lands in the filter, not on the table's keys
+        self.screen.set_focus(self.filter_input)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input is self.filter_input:
@@ -271,7 +301,7 @@ class Panel(Vertical):
         if event.input is self.filter_input:
             if not self.filter_text:
                 self.filter_input.remove_class("-shown")
-            self.table.focus()
+            self.screen.set_focus(self.table)
 
     def clear_filter(self) -> None:
         self.filter_text = ""

@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 from cockpit.config import Config
 from cockpit.domain import EventKind, Incident, TimelineEvent
 from cockpit.live import short_duration
+from cockpit.ui.ages import time_of_day, zone, zone_name
 from cockpit.ui.flows import incident as flows
 from cockpit.ui.keyed_table import Column, KeyedTable
 from cockpit.ui.keys import panel_bindings
@@ -68,7 +69,7 @@ class IncidentPanel(Panel):
     columns = (
         Column("at", "TIME", 5),
         Column("kind", "WHAT", 5, drop=1),
-        Column("summary", "EVENT", 20, flex=True),
+        Column("summary", "EVENT", 16, flex=True),
     )
     BINDINGS = [*panel_bindings("incident"), Binding("enter", "detail", "Detail")]
     DEFAULT_CSS = """
@@ -79,11 +80,19 @@ class IncidentPanel(Panel):
 
     _summary_shown: tuple[str, list[Any]] | None = None
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._zone: Any = None
+
     def compose(self) -> ComposeResult:
+        # the TIME column says its zone (local by default, [ui] timezone)
+        self._zone = zone(self.cockpit.config.ui.timezone)
+        label = f"TIME {zone_name(self.cockpit.clock.now(), self._zone)}".strip()
+        columns = (Column("at", label, max(5, len(label)), fit=True), *self.columns[1:])
         yield Static("", id="incident-summary")
         yield Input(placeholder="filter (enter keeps, escape clears)", classes="filter")
         yield Static("", classes="empty")
-        yield KeyedTable(self.columns, id="incident-table")
+        yield KeyedTable(columns, id="incident-table")
 
     def incident(self) -> Incident | None:
         """The selected incident ([ / ]), a resolved one until it is closed."""
@@ -97,7 +106,12 @@ class IncidentPanel(Panel):
         me = self.cockpit.actions.actor
         self.items = {str(e.id): e for e in events}
         rows: list[Row] = []
+        now = self.cockpit.clock.now()
+        tz = self._zone or zone(self.cockpit.config.ui.timezone)
+        widest = 5
         for event in events:
+            at = time_of_day(event.at, now, tz)
+            widest = max(widest, len(at))
             style = (
                 palette.crit
                 if event.kind is EventKind.ERROR
@@ -109,13 +123,14 @@ class IncidentPanel(Panel):
                 (
                     str(event.id),
                     (
-                        event.at.strftime("%H:%M"),
+                        at,
                         Text(KIND_LABEL.get(event.kind, event.kind.value[:5]), style=style, end=""),
                         plain(_whose(event, me), limit=300),
                     ),
                     f"{event.kind.value} {event.actor} {event.summary}",
                 )
             )
+        self.table.set_content_widths({"at": widest})
         return rows
 
     def render_summary(self, incident: Incident | None) -> None:

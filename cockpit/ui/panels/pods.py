@@ -151,6 +151,10 @@ class PodsPanel(Panel):
         # build_rows moves the ages on only when AGE_STEP has passed: same test
         return self._age_now is None or not timedelta(0) <= now - self._age_now < AGE_STEP
 
+    def copy_text(self) -> str:
+        item = self.selected()
+        return item.name if isinstance(item, PodHealth) else ""
+
     def title_counts(self) -> str:
         return self._counts
 

@@ -155,6 +155,10 @@ class QueuesPanel(Panel):
             followed.queue_keys
         )
 
+    def copy_text(self) -> str:
+        item = self.selected()
+        return item.name if isinstance(item, QueueDepth) else ""
+
     def title_counts(self) -> str:
         queues = self.cockpit.live.queues
         stalled = sum(1 for q in queues if q.stalled)

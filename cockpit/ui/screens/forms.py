@@ -30,6 +30,8 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from cockpit.ui.footer import KeyFooter
+
 
 @dataclass
 class Field:
@@ -118,7 +120,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     BINDINGS = [
         Binding("y", "yes", "Confirm"),
         Binding("n", "no", "Cancel"),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("escape", "cancel", "Close"),
         Binding("ctrl+s", "submit", "Submit", priority=True),
         Binding("up", "choice(-1)", "Previous", show=False),
         Binding("down", "choice(1)", "Next", show=False),
@@ -195,6 +197,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                     id="confirm",
                     variant="error" if not self.is_form else "primary",
                 )
+        yield KeyFooter()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:
         self.update_preview()

@@ -109,13 +109,16 @@ class LogsScreen(ModalScreen[None]):
         Binding("c", "container", "Container"),
     ]
 
-    def __init__(self, cluster: Cluster, pod: PodHealth, container: str, tail: int) -> None:
+    def __init__(
+        self, cluster: Cluster, pod: PodHealth, container: str, tail: int, previous: bool = False
+    ) -> None:
         super().__init__()
         self.cluster = cluster
         self.pod = pod
         self.container = container
         self.tail = tail
-        self.previous = False
+        self.previous = previous
+        self.opened_on_previous = previous
         self.following = False
 
     def compose(self) -> ComposeResult:
@@ -130,6 +133,8 @@ class LogsScreen(ModalScreen[None]):
 
     def render_title(self, state: str = "") -> None:
         which = "previous container" if self.previous else "current container"
+        if self.previous and self.opened_on_previous:
+            which += ", the one that crashed (p: current)"
         follow = " · following" if self.following else ""
         text = f"logs {self.pod.key} [{self.container}] · {which}{follow}"
         self.query_one("#logs-title", Static).update(
