@@ -393,9 +393,8 @@ class CockpitApp(App[None]):
         if action in {"filter", "focus_panel"}:
             # typed into a field (the filter itself, a form): / is a character
             return not isinstance(self.focused, Input | TextArea)
-        if action == "customer_update":
-            # a resolved incident still takes its final update until it is closed
-            return self.actions.selected_incident() is not None
+        # u without an incident is offered: the flow says "declare an incident first (i)"
+        # (a key that does nothing at 3 a.m. reads as a broken cockpit)
         if action == "ticket":  # b: only where Jira is configured
             return self.runtime.tracker is not None
         if action == "unfollow":

@@ -50,28 +50,27 @@ async def restart(cockpit: Cockpit, pod: PodHealth) -> None:
         f"Pod {clean(pod.key)}: {clean(pod.status)}, {pod.restarts} restarts, "
         f"on {clean(pod.node) or '?'}."
     )
-    chosen = preselected_mode(plan.modes, unhealthy_siblings(cockpit, pod))
-    if chosen is RestartMode.ROLLOUT:
-        body.append(
-            f"\n{unhealthy_siblings(cockpit, pod)} pods of {clean(plan.workload_name)} are "
-            "unhealthy: a rollout restart replaces them all (deleting one fixes one).",
-        )
     if plan.warning:
         body.append(f"\nWARNING: {clean(plan.warning)}", style="bold red")
-    mode = chosen
-    if (
-        mode is not RestartMode.ROLLOUT
-        and RestartMode.ROLLOUT in plan.modes
-        and _alert_is_about_the_workload(cockpit, pod)
-    ):
-        # followed from an alert about the Deployment (or about all its pods): deleting
-        # this one pod brings back the same template, the rollout is what `y` should do
-        mode = RestartMode.ROLLOUT
+    unhealthy = unhealthy_siblings(cockpit, pod)
+    mode = preselected_mode(plan.modes, unhealthy)
+    following = cockpit.following
+    if following is not None and following.narrows_pods and RestartMode.ROLLOUT in plan.modes:
+        # followed from an alert: it says what is broken. About the Deployment (or all its
+        # pods): deleting one pod brings back the same template, the rollout is the fix;
+        # about this one pod: delete it
+        about_workload = _alert_is_about_the_workload(cockpit, pod)
+        mode = RestartMode.ROLLOUT if about_workload else RestartMode.DELETE_POD
+        if about_workload:
+            body.append(
+                f"\nFollowing {clean(following.name)}: it names {plan.workload_kind} "
+                f"{clean(plan.workload_name)}, so the rollout restart is preselected.",
+                style="bold",
+            )
+    elif mode is RestartMode.ROLLOUT:
         body.append(
-            f"\nFollowing {clean(cockpit.following.name if cockpit.following else '')}: "
-            f"it names {plan.workload_kind} {clean(plan.workload_name)}, so the rollout "
-            "restart is preselected.",
-            style="bold",
+            f"\n{unhealthy} pods of {clean(plan.workload_name)} are unhealthy: a rollout "
+            "restart replaces them all (deleting one fixes one).",
         )
     repeat = cockpit.actions.restart_repeat(pod)
     if repeat:  # another seat (or you) just did this: say so before it happens twice
