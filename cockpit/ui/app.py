@@ -60,16 +60,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 FLUSH_GAP = 0.5  # seconds between two syncs of a watch-fed panel (mark_dirty)
 THROTTLED = {"pods"}
-
-
-class StoreChanged(Message):
-    """The shared store re-read what another cockpit (or this one) changed."""
-
-    def __init__(self, kinds: frozenset[str]) -> None:
-        super().__init__()
-        self.kinds = kinds
-
-
 # the four panels stand side by side only when each gets this many columns (a pod's name,
 # READY, STATUS, RESTARTS and AGE); below, a 2x2 grid
 PANEL_WIDE = 84
@@ -80,6 +70,14 @@ MAIN_SCREEN = {b.action.split("(")[0] for b in app_bindings() if isinstance(b, B
     "quit_now",
     "command_palette",
 }
+
+
+class StoreChanged(Message):
+    """The shared store re-read what another cockpit (or this one) changed."""
+
+    def __init__(self, kinds: frozenset[str]) -> None:
+        super().__init__()
+        self.kinds = kinds
 
 
 class CockpitScreen(Screen[None]):
