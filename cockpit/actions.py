@@ -612,7 +612,9 @@ class Actions:
             "set_status", change, EventKind.STATUS, f"{{id}} status: {status.value}", base=base
         )
 
-    async def set_owner(self, team: str, service: str) -> ActionResult:
+    async def set_owner(
+        self, team: str, service: str, base: Incident | None = None
+    ) -> ActionResult:
         """The incident's team and service (who gets paged by default, what customers are
         told is affected). An empty team is refused: every incident has an owner."""
         team, service = team.strip(), service.strip()
@@ -625,9 +627,10 @@ class Actions:
             EventKind.OWNER,
             f"{{id}} owner: {what}",
             {"team": team, "service": service},
+            base=base,
         )
 
-    async def set_customer_title(self, title: str) -> ActionResult:
+    async def set_customer_title(self, title: str, base: Incident | None = None) -> ActionResult:
         title = title.strip()
         if not title:
             return ActionResult.failure("the customer-facing title is empty")
@@ -636,6 +639,7 @@ class Actions:
             {"customer_title": title},
             EventKind.NOTE,
             f"{{id}} customer-facing title: {title}",
+            base=base,
         )
 
     async def close_incident(self) -> ActionResult:

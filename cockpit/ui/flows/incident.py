@@ -243,7 +243,8 @@ async def owner(cockpit: Cockpit) -> None:
     )
     if values is None:
         return
-    cockpit.report(await cockpit.actions.set_owner(values["team"], values["service"]))
+    owner = await cockpit.actions.set_owner(values["team"], values["service"], base=incident)
+    cockpit.report(owner)
     cockpit.refresh_all()
 
 
