@@ -677,6 +677,11 @@ class Actions:
             base=base,
         )
 
+    def session(self, what: str) -> None:
+        """start / active / end of a cockpit session in the audit log: the shift report's
+        time in the cockpit per engineer counts from these lines and the actions."""
+        self._audit("session", "cockpit", what)
+
     # ----------------------------------------------------------------- handover
 
     async def handover(self, text: str) -> ActionResult:

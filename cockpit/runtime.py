@@ -91,8 +91,9 @@ def build_demo_runtime(
     demo = build_demo(clock, seed=seed, **(world_options or {}))
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
-        for stale in ("cockpit.db", "cockpit.db-wal", "cockpit.db-shm"):
-            (directory / stale).unlink(missing_ok=True)  # the world starts again at t=0
+        # the world starts again at t=0: so do its record and its audit log
+        for stale in ("cockpit.db", "cockpit.db-wal", "cockpit.db-shm", "audit.jsonl"):
+            (directory / stale).unlink(missing_ok=True)
         store = SQLiteStore(directory / DEMO_STORE)
         scratch = directory
     else:

@@ -268,3 +268,62 @@ def main(
         store.close()
     sys.stdout.write(text)
     return 0
+
+
+# --------------------------------------------------------------------------- shift figure
+
+
+@dataclass(frozen=True)
+class ShiftFigures:
+    """The shift so far, small enough for one line: what the header / panel shows."""
+
+    alerts: int
+    acks: int
+    escalations: int
+    updates: int
+    arrivals: tuple[int, ...]  # alert firings per hour over the last day, oldest first
+
+    def line(self) -> str:
+        return (
+            f"shift: {self.alerts} alerts · {self.acks} acks · {self.escalations} esc · "
+            f"{self.updates} upd"
+        )
+
+    def sparkline(self) -> str:
+        """Arrivals per hour, scaled to the busiest hour (one character per hour)."""
+        from cockpit.queue_trends import BARS
+
+        top = max(self.arrivals, default=0)
+        if top <= 0:
+            return BARS[0] * len(self.arrivals)
+        last = len(BARS) - 1
+        return "".join(BARS[min(last, round(v * last / top))] for v in self.arrivals)
+
+
+def shift_figures(
+    store: IncidentStore, now: datetime, shift: timedelta, hours: int = 24
+) -> ShiftFigures:
+    """Alerts fired, acks, escalations and customer updates since the shift began
+    (`shift` ago), and alert arrivals per hour over the last `hours` hours."""
+    since = now - shift
+    events = store.events_between(since, now + timedelta(seconds=1))
+
+    def count(kind: EventKind) -> int:
+        return sum(1 for e in events if e.kind is kind and e.source != "outbox")
+
+    start = now - timedelta(hours=hours)
+    arrivals = [0] * hours
+    alerts = 0
+    for record in store.alert_history(start, now + timedelta(seconds=1)):
+        if record.starts_at >= since:
+            alerts += 1
+        if record.starts_at >= start:
+            index = min(int((record.starts_at - start).total_seconds() // 3600), hours - 1)
+            arrivals[index] += 1
+    return ShiftFigures(
+        alerts=alerts,
+        acks=count(EventKind.ACK),
+        escalations=count(EventKind.ESCALATION),
+        updates=count(EventKind.CUSTOMER_UPDATE),
+        arrivals=tuple(arrivals),
+    )

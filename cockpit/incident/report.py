@@ -334,7 +334,7 @@ def _volume(data: _Record, tz: tzinfo) -> list[Figure]:
         refs = [_al(r) for r in data.alerts if r.name == name]
         out.append(_count(section, "top alerts: firings", name, refs))
     if data.incidents:
-        out.append(_count(section, "incidents", "", (f"i{i.id}" for i in data.incidents)))
+        out.append(_count(section, "incidents", "", (i.id for i in data.incidents)))
     for label, ikey in (
         ("incidents per day", lambda i: i.started_at.astimezone(tz).strftime("%Y-%m-%d")),
         ("incidents by team", lambda i: i.team or "(no team)"),
@@ -342,7 +342,7 @@ def _volume(data: _Record, tz: tzinfo) -> list[Figure]:
     ):
         iby: dict[str, list[str]] = defaultdict(list)
         for incident in data.incidents:
-            iby[ikey(incident)].append(f"i{incident.id}")
+            iby[ikey(incident)].append(incident.id)
         out += [_count(section, label, group, refs) for group, refs in sorted(iby.items())]
     return out
 
@@ -377,7 +377,7 @@ def _response_times(store: IncidentStore, data: _Record, until: datetime) -> lis
         alerts = incident_alerts(store, incident, events, until)
         start, _what = first_alert_at(incident, events, alerts)
         origin = tuple(_al(r) for r in alerts if r.group_key == incident.alert_group)[:1]
-        origin = origin or (f"i{incident.id}",)
+        origin = origin or (incident.id,)
         for metric, kinds in (
             ("incident: time to acknowledge", {EventKind.ACK}),
             ("incident: time to first action", set(ACTION_KINDS)),
@@ -427,7 +427,7 @@ def _escalations(data: _Record) -> list[Figure]:
                 "",
                 len(escalated),
                 len(data.incidents),
-                (f"i{i.id}" for i in escalated),
+                (i.id for i in escalated),
             )
         )
         for team, incidents in sorted(by_team.items()):
@@ -439,7 +439,7 @@ def _escalations(data: _Record) -> list[Figure]:
                     team,
                     len(hit),
                     len(incidents),
-                    (f"i{i.id}" for i in hit),
+                    (i.id for i in hit),
                 )
             )
         # fixed without developers: resolved, and nothing but ack/restart/quarantine/update
@@ -463,7 +463,7 @@ def _escalations(data: _Record) -> list[Figure]:
                 "",
                 len(alone),
                 len(resolved),
-                (f"i{i.id}" for i in alone),
+                (i.id for i in alone),
             )
         )
     reasons: dict[str, list[str]] = defaultdict(list)
@@ -620,7 +620,11 @@ def _noisy(data: _Record, since: datetime, until: datetime) -> list[Figure]:
                 tuple(acked_only),
             )
         )
-        if len(records) > 1 and len(manual) == len(records) and len({k for k, _ in manual}) == 1:
+        # every firing fixed by hand the same way, by separate actions (one restart that
+        # cleared two alerts of one group is one fix, not a habit)
+        fixes = {r for r in manual_refs if r.startswith("e")}
+        same_kind = len({k for k, _ in manual}) == 1
+        if len(records) > 1 and len(manual) == len(records) and same_kind and len(fixes) > 1:
             kind = manual[0][0]
             targets = {t for _, t in manual}
             what = kind + (f" {next(iter(targets))}" if len(targets) == 1 else "")
@@ -650,7 +654,7 @@ def _updates(data: _Record, until: datetime) -> list[Figure]:
         out.append(_count(section, "updates", incident.id, map(_ev, updates)))
         gaps: list[tuple[timedelta, tuple[str, ...]]] = []
         before = incident.started_at
-        before_ref = f"i{incident.id}"
+        before_ref = incident.id
         for update in updates:
             gaps.append((update.at - before, (before_ref, _ev(update))))
             before, before_ref = update.at, _ev(update)
@@ -742,7 +746,7 @@ def render_markdown(report: Report) -> str:
         return "\n".join([*out, report.empty_line, ""])
     out += [
         f"Times of day in {report.timezone}. Percentiles are nearest-rank. Records: e = "
-        "timeline event id, a = alert history id, i = incident, l = audit log line.",
+        "timeline event id, a = alert history id, l = audit log line, INC-… an incident.",
     ]
     section = ""
     for figure in report.figures:

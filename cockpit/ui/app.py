@@ -40,7 +40,7 @@ from cockpit.runtime import HINTS, Runtime
 from cockpit.ui.context import Cockpit, Flow
 from cockpit.ui.details import help_text
 from cockpit.ui.feeds import Feeds
-from cockpit.ui.flows import alerts, incident, pods, tickets
+from cockpit.ui.flows import alerts, incident, pods, shift, tickets
 from cockpit.ui.footer import KeyFooter
 from cockpit.ui.header import StatusBar, header_text
 from cockpit.ui.keys import Command, PaletteCommands, app_bindings, help_rows, spec
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from cockpit.queue_trends import QueueTrends
 
 P = ParamSpec("P")
+SESSION_HEARTBEAT = 15 * 60  # seconds between "session active" audit lines
 FLUSH_GAP = 0.5  # seconds between two syncs of a watch-fed panel (mark_dirty)
 THROTTLED = {"pods"}
 # the four panels stand side by side only when each gets this many columns (a pod's name,
@@ -179,6 +180,9 @@ class CockpitApp(App[None]):
         return self.query_one(f"#{name}", Panel)
 
     def on_mount(self) -> None:
+        self.actions.session("start")
+        # still here: the report counts time in the cockpit from these and the actions
+        self.set_interval(SESSION_HEARTBEAT, lambda: self.actions.session("active"))
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, ImportError):
             # SSH dropped: sshd sends SIGHUP; leave within a second (a watchdog makes sure)
             from cockpit.ui.driver import hang_up
@@ -207,6 +211,9 @@ class CockpitApp(App[None]):
         if "outbox" in message.kinds:
             self.wake_outbox()
         self.render_status()
+
+    def on_unmount(self) -> None:
+        self.actions.session("end")
 
     def on_resize(self, event: events.Resize) -> None:
         # the event's size: this handler runs before App._on_resize updates self.size
@@ -493,6 +500,9 @@ class CockpitApp(App[None]):
 
     def action_escalate(self) -> None:
         self.start(incident.escalate, self._selected_group())
+
+    def action_handover(self) -> None:
+        self.start(shift.handover)
 
 
 def _is_a_cockpit(app: CockpitApp) -> Cockpit:

@@ -308,3 +308,31 @@ def test_an_empty_record_is_one_clear_line(
         == 2
     )
     assert "no incident store" in capsys.readouterr().err
+
+
+async def test_the_same_manual_fix_every_time_is_an_automation_candidate(tmp_path: Path) -> None:
+    clock = FrozenClock(at(24, 13))
+    store = SQLiteStore(tmp_path / "fix.db")
+    actions = Actions(
+        store=store,
+        identity=Identity("alice"),
+        clock=clock,
+        live=LiveState(),
+        cluster=FakeCluster(),  # type: ignore[arg-type]
+    )
+    recorder = AlertRecorder(store)
+    pod = PodHealth("shop", "indexer-1", "0/1", "Error", 3, None, None)
+    for hour in (13, 17):
+        clock.set(at(24, hour))
+        firing = group("g-idx", "IndexerStuck", "x1", clock.now(), team="search")
+        recorder.observe([firing], clock.now())
+        clock.advance(120)
+        recorder.observe([firing], clock.now())
+        assert (await actions.restart(pod, RestartMode.DELETE_POD)).ok
+        clock.advance(60)
+        recorder.observe([], clock.now())
+    got = figures(build_report(store, T0, UNTIL, timezone="UTC"))
+    key = ("Noisy alerts", "same manual fix every time (automation candidate)", "IndexerStuck")
+    assert got[key] == "restart shop/indexer-1 (2/2)"
+    assert got[("Noisy alerts", "flaps (fired again within 24 h)", "IndexerStuck")] == "1"
+    store.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.cells import cell_len
@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from cockpit.config import Config
 from cockpit.domain import EventKind, Incident, TimelineEvent
+from cockpit.incident.handover import ShiftFigures, shift_figures
 from cockpit.live import short_duration
 from cockpit.ui.ages import time_of_day, zone, zone_name
 from cockpit.ui.flows import incident as flows
@@ -20,6 +21,8 @@ from cockpit.ui.keyed_table import Column, KeyedTable
 from cockpit.ui.keys import panel_bindings
 from cockpit.ui.panels.base import Panel, Row
 from cockpit.ui.text import clean, plain
+
+SHIFT_FIGURE_EVERY = timedelta(seconds=30)
 
 KIND_LABEL = {
     EventKind.DECLARED: "DECL",
@@ -140,9 +143,14 @@ class IncidentPanel(Panel):
         if incident is None:
             self._show_summary(
                 summary,
-                Text.assemble(
-                    ("No open incident", palette.ok),
-                    ("  shift log below · i declares one", palette.dim),
+                Text("\n").join(
+                    [
+                        Text.assemble(
+                            ("No open incident", palette.ok),
+                            ("  shift log below · i declares one", palette.dim),
+                        ),
+                        self.shift_line(now),
+                    ]
                 ),
             )
             return
@@ -189,9 +197,31 @@ class IncidentPanel(Panel):
         pending = self.cockpit.outbox_status
         if pending:
             lines.append(Text(pending, style=palette.warn))
+        lines.append(self.shift_line(now))  # last: the first to go when rows are short
         # one screen line each (cut with …): a wrapped title would push the status and the
         # ticket line out of the four rows an 80x24 screen has for them
         self._show_summary(summary, Text("\n").join(lines))
+
+    _shift: tuple[datetime, ShiftFigures] | None = None
+
+    def shift_line(self, now: datetime) -> Text:
+        """The shift so far and alert arrivals per hour over the last day (sparkline),
+        read from the record at most every 30 seconds."""
+        if self._shift is None or now - self._shift[0] >= SHIFT_FIGURE_EVERY:
+            try:
+                figures = shift_figures(
+                    self.cockpit.actions.store, now, self.cockpit.config.report.shift
+                )
+            except Exception:  # a store that cannot answer now: keep the last figure
+                figures = self._shift[1] if self._shift else ShiftFigures(0, 0, 0, 0, ())
+            self._shift = (now, figures)
+        figures = self._shift[1]
+        palette = self.cockpit.palette
+        return Text.assemble(
+            (figures.line(), palette.dim),
+            ("  alerts/h 24h ", palette.dim),
+            (figures.sparkline(), palette.info),
+        )
 
     def _show_summary(self, summary: Static, text: Text) -> None:
         """Repaint only on change; a layout pass only when its height may change (it
