@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import socket
 import stat
@@ -600,6 +601,31 @@ def check_store(config: Config, resolver: SecretResolver) -> list[Check]:
     return checks
 
 
+def check_runbooks(config: Config) -> Check:
+    """[runbooks]: the directory exists, and every [runbooks.alerts] file is there."""
+    rb = config.runbooks
+    if not rb.directory and not rb.alerts:
+        return Check("runbooks", SKIP, "no [runbooks] directory: runbook_url only", False)
+    directory = Path(rb.directory).expanduser() if rb.directory else None
+    if directory is not None and not directory.is_dir():
+        return Check("runbooks", WARN, f"directory {directory} does not exist", False)
+    missing = []
+    for name, target in sorted(rb.alerts.items()):
+        if re.match(r"^(https?|file)://", target):
+            continue
+        path = Path(target).expanduser()
+        if not path.is_absolute():
+            path = (directory or Path(".")) / path
+        if not path.is_file():
+            missing.append(f"{name} -> {path}")
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        return Check("runbooks", WARN, "missing: " + ", ".join(missing[:3]) + more, False)
+    found = len(list(directory.glob("*.md"))) if directory is not None else 0
+    where = f"{found} in {directory}" if directory is not None else "no directory"
+    return Check("runbooks", OK, f"{where}, {len(rb.alerts)} mapped by [runbooks.alerts]", False)
+
+
 def run_checks(
     config: Config,
     resolver: SecretResolver,
@@ -617,6 +643,7 @@ def run_checks(
         lambda: check_pager(config, resolver),
         lambda: check_jira(config, resolver),
         lambda: check_store(config, resolver),
+        lambda: check_runbooks(config),
     ]
     checks: list[Check] = []
     with ThreadPoolExecutor(max_workers=min(8, len(jobs))) as pool:

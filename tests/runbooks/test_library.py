@@ -263,3 +263,28 @@ async def test_checking_a_step_writes_one_timeline_event() -> None:
     actions.read_only = True
     refused = await actions.runbook_step(runbook, second)
     assert not refused.ok and "read-only" in refused.message
+
+
+def test_doctor_checks_the_runbook_settings(tmp_path: Path) -> None:
+    from cockpit.config import parse_config
+    from cockpit.doctor import OK, SKIP, WARN, check_runbooks
+
+    def check(runbooks: dict[str, object]) -> tuple[str, str]:
+        found = check_runbooks(parse_config({"runbooks": runbooks} if runbooks else {}))
+        assert not found.required  # a runbook problem never fails the doctor
+        return found.verdict, found.detail
+
+    assert check({})[0] == SKIP
+    assert check({"directory": str(tmp_path / "nope")}) == (
+        WARN,
+        f"directory {tmp_path / 'nope'} does not exist",
+    )
+    (tmp_path / "A.md").write_text("- [ ] x\n")
+    assert check({"directory": str(tmp_path), "alerts": {"B": "b.md"}}) == (
+        WARN,
+        f"missing: B -> {tmp_path / 'b.md'}",
+    )
+    assert check({"directory": str(tmp_path), "alerts": {"B": "A.md"}}) == (
+        OK,
+        f"1 in {tmp_path}, 1 mapped by [runbooks.alerts]",
+    )
