@@ -223,8 +223,8 @@ async def test_each_rule_narrows_the_pods_to_exactly_what_it_names(
         for name, (_labels, expected) in RULES.items():
             await follow_group(pilot, cockpit, name)
             await until(pilot, lambda e=expected: pod_rows(cockpit) == e, f"{name}: {expected}")
-            panel = cockpit.panel("pods")
-            assert cockpit.focused is panel.table, name  # the pods take the focus
+            table = cockpit.panel("pods").table
+            await until(pilot, lambda t=table: cockpit.focused is t, f"{name}: pods focused")
             count = f"{len(expected)} pod" + ("s" if len(expected) > 1 else "")
             headline = f"following {name}: {count}"
             if size[0] >= 200:
@@ -264,6 +264,8 @@ async def test_f_then_r_y_rollout_restarts_the_deployment_it_names(
         await loaded(pilot, cockpit)
         await follow_group(pilot, cockpit, "DeploymentRule")
         await until(pilot, lambda: len(pod_rows(cockpit)) == 3, "the three payments-api pods")
+        pods_table = cockpit.panel("pods").table
+        await until(pilot, lambda: cockpit.focused is pods_table, "the pods take the focus")
         await pilot.press("r")
         dialog = await until(
             pilot,
@@ -278,6 +280,7 @@ async def test_f_then_r_y_rollout_restarts_the_deployment_it_names(
             lambda: "rollout restart is preselected" in " ".join(screen_text(cockpit).split()),
             "the confirmation says why the rollout is preselected",
         )
+        await until(pilot, lambda: dialog.armed, "the confirmation takes keys")
         await pilot.press("y")
         patches = await until(
             pilot,

@@ -95,11 +95,13 @@ async def test_follow_crash_looping_pods_then_r_y_rolls_payments_api_out(
         select_group(app, "KubePodCrashLooping")
         await pilot.press("f")
         await wait_until(pilot, lambda: rows(app, "pods") == payments, what="the crashing pods")
+        await wait_until(pilot, lambda: app.focused is table(app, "pods"), what="pods focused")
         await pilot.press("r")
         dialog = await modal(pilot, app, FormScreen)
         await wait_until(pilot, lambda: dialog.values()["mode"], what="the restart mode")
         # every pod of the Deployment crash-loops: the rollout is what y confirms
         assert dialog.values()["mode"] == RestartMode.ROLLOUT.value
+        await wait_until(pilot, lambda: dialog.armed, what="the confirmation takes keys")
         await pilot.press("y")
         await home(pilot, app)
         await wait_until(
