@@ -149,6 +149,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         self.is_form = is_form
         self.preview_fn = preview
         self.validate_fn = validate
+        self.opened_at: float | None = None  # when it was mounted
         self.armed_at: float | None = None  # when it was first on screen
         self._answered = False
         self._initial: dict[str, Any] = {}
@@ -200,6 +201,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         yield KeyFooter()  # this dialog's keys, not the main screen's
 
     def on_mount(self) -> None:
+        self.opened_at = get_time()
         self.update_preview()
         self._initial = self.values()
         self.call_after_refresh(self._arm)
@@ -219,7 +221,8 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         return self.armed_at is not None
 
     def _early(self, event: events.Key) -> bool:
-        return self.armed_at is None or event.time < self.armed_at
+        """Read from the terminal before this dialog existed: typed without seeing it."""
+        return self.opened_at is None or event.time < self.opened_at
 
     def on_key(self, event: events.Key) -> None:
         if self._early(event):
@@ -324,8 +327,10 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             self.action_cancel()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"yes", "submit"} and (self.armed_at is None or self._answered):
-            return False  # not on screen yet, or already answered: y acts once
+        if action == "submit" and self.armed_at is None:
+            return False  # ctrl+s (a priority key) before the form was even drawn
+        if action in {"yes", "submit"} and self._answered:
+            return False  # already answered: y acts once
         # in a text field or a form, y and n are letters, not answers
         if action in {"yes", "no"}:
             return not (self._typing() or self.is_form)
