@@ -2,8 +2,9 @@
 
 Each try starts the real cockpit in a real pseudo-terminal, waits for its screen, then
 closes the terminal (the master side, as sshd does) and sends SIGHUP, in a different
-order and with a different gap each time. The process must be gone within a second and a
-half, every time (the old driver stayed for ever in 17 of 40 tries)."""
+order and with a different gap each time. The process must be gone within three seconds
+(its watchdog fires after 0.5 s; the margin is for a loaded machine), every time: the old
+driver stayed for ever in 17 of 40 tries."""
 
 from __future__ import annotations
 
@@ -55,7 +56,9 @@ def one_drop(tmp_path: Path, n: int) -> tuple[str, float, bool]:
             time.sleep(gap)
             os.close(master)
             master = -1
-        ok = gone(proc, within=1.5)
+        # the watchdog ends it 0.5 s after the hang-up; the margin is for a loaded machine
+        # (test_hangup.py holds the one-second bound on a quiet one)
+        ok = gone(proc, within=3.0)
         return order, time.monotonic() - start, ok
     finally:
         if proc.poll() is None:
