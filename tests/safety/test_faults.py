@@ -82,7 +82,9 @@ async def break_and_heal(
     assert "\n" not in fresh.error and fresh.error.strip()
     await others_keep_updating(pilot, app, name, names)
     key = await key_answers(pilot, app)
-    assert key < 3.0, f"a key took {key:.1f}s while {name} was down"
+    # the old defect was keys waiting up to 19 s on a dead server; latency itself is the
+    # benchmark's job (tests/bench/scale.py), so the bound leaves room for a loaded machine
+    assert key < 8.0, f"a key took {key:.1f}s while {name} was down"
     assert app.is_running and app.return_code is None
     heals()
     healed = time.monotonic()
