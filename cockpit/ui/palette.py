@@ -25,6 +25,10 @@ class Palette:
             return Style(color=color, **extra)
 
         self.crit = style("error", "#f05d5e", bold=True)
+        # the marker cell of a critical row (SEV, STATUS): reverse video and bold, so it
+        # stands out under NO_COLOR (colours become grey levels, red the dimmest) and in
+        # the 16-colour theme, not only by its colour
+        self.crit_badge = self.crit + Style(reverse=True)
         self.warn = style("warning", "#e5c07b")
         self.ok = style("success", "#7fbf7f")
         self.accent = style("accent", "#e0af68")

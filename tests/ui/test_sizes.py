@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from cockpit.runtime import Runtime
 from cockpit.ui.app import CockpitApp
 from tests.pilot import until
 from tests.ui.conftest import ready, screen_lines, table
@@ -52,3 +53,23 @@ async def test_zoom_in_and_out_keeps_every_column(app: CockpitApp) -> None:
             await pilot.press("z")
             await until(pilot, lambda: pods.column_keys == normal, "the columns back")
             assert "zoomed" not in str(app.panel("pods").border_title)
+
+
+async def test_critical_rows_stand_out_without_colour(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR turns colours into grey levels (red is the dimmest): a critical row's marker
+    cell is bold and reversed, never dimmer than a normal row."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = CockpitApp(runtime)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        assert app.no_color
+        lines = app.screen._compositor.render_strips()
+        crit = [
+            seg.style
+            for strip in lines
+            for seg in strip
+            if seg.text.strip() in {"CRIT", "OOMKilled", "CrashLoopBackOff"} and seg.style
+        ]
+        assert crit and all(style.reverse and style.bold for style in crit)

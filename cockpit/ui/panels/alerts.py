@@ -52,7 +52,8 @@ class _GroupEntry:
         self.sort = (self.informational, group.acked, rank, -len(group.firing), self.started or 0.0)
         sev = SEVERITY_LABEL.get(severity, severity[:4].upper() or "-")
         level = "crit" if rank == 0 else "warn" if rank <= 2 else ""
-        self.sev = Text(sev, style=palette.dim if group.acked else palette.level(level), end="")
+        sev_style = palette.crit_badge if level == "crit" else palette.level(level)
+        self.sev = Text(sev, style=palette.dim if group.acked else sev_style, end="")
         count = len(group.alerts)
         name = clean(group.name) + (f" ×{count}" if count > 1 else "")
         if group.cluster:

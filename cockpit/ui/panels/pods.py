@@ -42,7 +42,7 @@ class _PodEntry:
         self.pod = pod
         self.rank = pod_rank(pod)
         rank = self.rank[0]
-        style = palette.crit if rank == 0 else palette.warn if rank == 1 else palette.plain
+        style = palette.crit_badge if rank == 0 else palette.warn if rank == 1 else palette.plain
         self.search = f"{pod.key} {pod.status} {pod.node} {pod.owner_name}".lower()
         name = clean(pod.name)
         shown = name if one_namespace else f"{clean(pod.namespace)}/{name}"
