@@ -23,6 +23,7 @@ from cockpit.ui.panels.base import Panel, Row
 from cockpit.ui.text import clean, plain
 
 SHIFT_FIGURE_EVERY = timedelta(seconds=30)
+SHIFT_LINE_MIN_HEIGHT = 16  # panel rows below which an open incident's summary drops it
 
 KIND_LABEL = {
     EventKind.DECLARED: "DECL",
@@ -197,7 +198,8 @@ class IncidentPanel(Panel):
         pending = self.cockpit.outbox_status
         if pending:
             lines.append(Text(pending, style=palette.warn))
-        lines.append(self.shift_line(now))  # last: the first to go when rows are short
+        if self.size.height >= SHIFT_LINE_MIN_HEIGHT:  # at 80x24 the timeline's rows win
+            lines.append(self.shift_line(now))
         # one screen line each (cut with …): a wrapped title would push the status and the
         # ticket line out of the four rows an 80x24 screen has for them
         self._show_summary(summary, Text("\n").join(lines))
