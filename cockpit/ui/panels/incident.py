@@ -91,7 +91,8 @@ class IncidentPanel(Panel):
     def compose(self) -> ComposeResult:
         # the TIME column says its zone (local by default, [ui] timezone)
         self._zone = zone(self.cockpit.config.ui.timezone)
-        label = f"TIME {zone_name(self.cockpit.clock.now(), self._zone)}".strip()
+        # the column is headed by its zone ("CET" over 03:12), as narrow as the times
+        label = zone_name(self.cockpit.clock.now(), self._zone)[:5] or "TIME"
         columns = (Column("at", label, max(5, len(label)), fit=True), *self.columns[1:])
         yield Static("", id="incident-summary")
         yield Input(placeholder="filter (enter keeps, escape clears)", classes="filter")
