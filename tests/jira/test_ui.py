@@ -153,7 +153,10 @@ async def test_b_ctrl_s_y_files_one_ticket_and_its_progress_comes_back(
             ),
             what="the comment's row",
         )
-        assert "PAY-1 comment by Dev" in screen_text(app)
+        # the row is in the table; the screen shows it at the next paint
+        await wait_until(
+            pilot, lambda: "PAY-1 comment by Dev" in screen_text(app), what="the row on screen"
+        )
         # and said in a notification, in full
         assert any(
             "PAY-1 comment by Dev Bob: Found it: pool size regressed in 1.4.2" in n
