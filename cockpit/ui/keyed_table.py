@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
 from rich.console import Console, ConsoleOptions
@@ -38,6 +39,7 @@ from textual.widgets._data_table import Row
 from textual.widgets.data_table import ColumnKey, RowKey
 
 Cell = str | Text
+SHRINK_AFTER = 30.0  # seconds a column's content must stay narrower before it narrows
 
 
 def same_cell(a: Cell, b: Cell) -> bool:
@@ -130,6 +132,7 @@ class KeyedTable(DataTable[Cell]):
         self.pinned = True
         self._hold: tuple[str, int] | None = None  # (key, row): stay at the row, not the key
         self._content: dict[str, int] = {}  # column key -> the width its content needs
+        self._narrower_since: float | None = None  # content narrower than the columns since
         self._fitted_at = 0  # the width the columns were last fitted to
         self._top_shown = 0
         self._all_specs = tuple(columns)
@@ -312,10 +315,23 @@ class KeyedTable(DataTable[Cell]):
 
     def set_content_widths(self, widths: Mapping[str, int]) -> None:
         """What the content of each column needs (the longest status, the longest name):
-        the columns are refitted only when that changed."""
-        if dict(widths) == self._content:
+        the columns are refitted only when that changed. A column grows at once and
+        narrows only once its content has been narrower for SHRINK_AFTER: a refit repaints
+        the whole table, and under churn the longest RESTARTS text ("41 (9s ago)" ->
+        "41 (10s ago)") changes every few seconds."""
+        wanted = dict(widths)
+        if wanted == self._content:
+            self._narrower_since = None
             return
-        self._content = dict(widths)
+        now = monotonic()
+        grows = any(n > self._content.get(k, 0) for k, n in wanted.items())
+        if not grows and self._content:
+            if self._narrower_since is None:
+                self._narrower_since = now
+            if now - self._narrower_since < SHRINK_AFTER:
+                return
+        self._narrower_since = None
+        self._content = wanted
         if self.size.width > 0:
             self.fit_columns(self.size.width, force=True)
 

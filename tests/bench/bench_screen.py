@@ -94,6 +94,8 @@ class Screen:
         self.cells = [[" "] * cols for _ in range(rows)]
         self._decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
         self._pending = ""
+        # characters written (text and escapes) per (row, column // 10): where the bytes go
+        self.written: dict[tuple[int, int], int] = {}
 
     def feed(self, data: bytes) -> None:
         text = self._pending + self._decode(data)
@@ -112,11 +114,16 @@ class Screen:
                     return
                 pos = esc + 1
                 continue
+            spot = (self.y, self.x // 10)
+            self.written[spot] = self.written.get(spot, 0) + match.end() - esc
             if match.group(3):
                 self._csi(match.group(1), match.group(3))
             pos = match.end()
 
     def _text(self, chunk: str) -> None:
+        if chunk:
+            spot = (self.y, self.x // 10)
+            self.written[spot] = self.written.get(spot, 0) + len(chunk)
         for ch in chunk:
             if ch == "\r":
                 self.x = 0

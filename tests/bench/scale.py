@@ -51,6 +51,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -472,6 +473,20 @@ PROBE = textwrap.dedent(
         with open(os.environ["SCALE_PROBE"], "w") as out:
             json.dump(_samples, out)
     atexit.register(_dump)
+    if os.environ.get("SCALE_TRACE"):
+        # --trace-refresh: every repaint asked for, with its caller (whole widget or regions)
+        import traceback
+        from textual.widget import Widget
+        _refresh = Widget.refresh
+        def _traced(self, *regions, **kwargs):
+            where = " < ".join(
+                f"{f.name}:{f.lineno}" for f in traceback.extract_stack(limit=4)[:-1][::-1]
+            )
+            what = "region" if regions else "WHOLE"
+            name = f"{type(self).__name__}#{self.id}"
+            _samples.append((time.perf_counter(), f"{name} {what} {where}", 0))
+            return _refresh(self, *regions, **kwargs)
+        Widget.refresh = _traced
     if os.environ.get("SCALE_PROFILE"):
         # one pyinstrument profile per phase: SIGUSR2 from the parent ends one, starts the next
         import signal
@@ -558,6 +573,27 @@ def window(session: Session, seconds: float) -> tuple[float, float]:
     return (session.total_bytes - count) / elapsed, (session.cpu_seconds() - cpu) / elapsed * 100
 
 
+def print_bytes_map(
+    session: Session, before: dict[tuple[int, int], int], seconds: float, size: str
+) -> None:
+    """Where the characters written under churn went: per screen row, with what it shows."""
+    after = session.screen.written
+    rows: dict[int, int] = {}
+    cols: dict[tuple[int, int], int] = {}
+    for spot, n in after.items():
+        d = n - before.get(spot, 0)
+        if d:
+            rows[spot[0]] = rows.get(spot[0], 0) + d
+            cols[spot] = d
+    total = sum(rows.values()) or 1
+    print(f"where the characters went under churn, {size} ({total / seconds:,.0f}/s):")
+    for y in sorted(rows):
+        bands = " ".join(
+            f"{x * 10}:{cols[(y, x)] / seconds:.0f}" for x in range(30) if (y, x) in cols
+        )
+        print(f"  row {y:2} {rows[y] / seconds:7.0f}/s |{session.screen.line(y)[:70]}| {bands}")
+
+
 def phase_done(session: Session, profile: str) -> None:
     """Under --profile: the child writes the phase's profile and starts the next one."""
     if profile and session.proc is not None:
@@ -578,6 +614,8 @@ def run_session(
     """One cockpit in a pty: first screen, rest, then churn with keys; the probe's samples."""
     probe = tmp / f"probe-{uuid.uuid4().hex[:8]}.json"
     env = {**env, "SCALE_PROBE": str(probe)}
+    if args.trace_refresh:
+        env["SCALE_TRACE"] = "1"
     if profile:
         env["SCALE_PROFILE"] = profile
     if command is None:  # the demo, at scale, exactly as bench_screen runs it
@@ -587,7 +625,7 @@ def run_session(
     session = Session(cols, rows, args.pods, args.alerts, args.queues, env=env)
     session.argv = [PYTHON, "-c", script]
     run = Run()
-    began = ended = 0.0
+    began = ended = window_began = 0.0
     session.start()
     try:
         shown = session.wait_for(full_screen, timeout=60)
@@ -612,8 +650,11 @@ def run_session(
             run.keys, run.footer, missed = key_samples(session, args.presses)
             if missed:
                 run.note = f"{missed} keys without an answer in 1 s"
+            before, window_began = dict(session.screen.written), time.perf_counter()
             run.bytes_churn, run.cpu_churn = window(session, args.window)
             ended = time.perf_counter()
+            if args.bytes_map:
+                print_bytes_map(session, before, ended - window_began, f"{cols}x{rows}")
             phase_done(session, profile)
         finally:
             if churn is not None:
@@ -626,6 +667,12 @@ def run_session(
     with contextlib.suppress(OSError, ValueError):
         samples = json.loads(probe.read_text())
         picked = [(kind, d * 1000) for t, kind, d in samples if began <= t <= ended]
+        if args.trace_refresh:
+            calls = Counter(k for t, k, _ in samples if window_began <= t <= ended)
+            print(f"repaints asked for under churn, {cols}x{rows}, per second:")
+            for what, n in calls.most_common(20):
+                if what not in {"rows", "paint"}:
+                    print(f"  {n / (ended - window_began):6.1f} {what}")
         run.rows = [d for kind, d in picked if kind == "rows"]
         run.paint = [d for kind, d in picked if kind == "paint"]
     return run
@@ -936,6 +983,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per side-by-side figure")
     parser.add_argument("--show", action="store_true", help="print each 200x50 screen")
+    parser.add_argument(
+        "--trace-refresh", action="store_true", help="print the repaints asked for under churn"
+    )
+    parser.add_argument(
+        "--bytes-map", action="store_true", help="print where the churn's bytes go, per row"
+    )
     parser.add_argument("--world", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--am-url", help=argparse.SUPPRESS)
     parser.add_argument("--vhost", help=argparse.SUPPRESS)

@@ -26,7 +26,7 @@ from textual.widgets import Log
 from cockpit.domain import EventKind, PodHealth, RestartMode, TimelineEvent
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.feeds import POD_WATCH
-from cockpit.ui.panels.pods import PodsPanel
+from cockpit.ui.panels.pods import ORDER_SETTLE, PodsPanel
 from cockpit.ui.screens.forms import Choices, FormScreen
 from cockpit.ui.screens.views import DetailScreen, LogsScreen, PickScreen
 from tests.pilot import CockpitFactory, bound_idle_wait, header, until
@@ -262,6 +262,41 @@ async def test_pods_show_kubectl_status_unhealthy_first(
         assert "payments 1/3 unhealthy" in text
         assert "pods ok" in header(cockpit)
         assert "Traceback" not in text
+
+
+async def test_rows_stay_put_under_churn_and_sort_once_it_settles(
+    emulator: Any, cockpit: CockpitApp
+) -> None:
+    """A first change sorts at once; a second within ORDER_SETTLE changes the row's cells
+    in place (no row jumps, nothing below it repainted) and the order follows once settled."""
+    async with cockpit.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, cockpit)
+        running = raw_pod(CRASHING, owner=("ReplicaSet", "payments-api-7d4b9c"), restarts=7)
+        await emulator.patch(
+            f"/api/v1/namespaces/payments/pods/{CRASHING}", json={"status": running["status"]}
+        )
+        await until(pilot, lambda: rows(cockpit)[0][0] == f"batch/{OOM}", "sorted at once")
+        first = time.monotonic()
+        before = rows(cockpit)
+        crashing = raw_pod(HEALTHY[0], owner=("ReplicaSet", "payments-api-7d4b9c"), crash=True)
+        await emulator.patch(
+            f"/api/v1/namespaces/payments/pods/{HEALTHY[0]}", json={"status": crashing["status"]}
+        )
+        await until(
+            pilot,
+            lambda: (row_of(cockpit, HEALTHY[0]) or ("", "", ""))[2] == "CrashLoopBackOff",
+            "the new state in the row's cells",
+        )
+        if time.monotonic() - first < ORDER_SETTLE.total_seconds() - 1:  # not on a slow run
+            assert [r[0] for r in rows(cockpit)] == [r[0] for r in before], "no row moved yet"
+        await until(
+            pilot,
+            lambda: [r[0] for r in rows(cockpit)[:2]] == [f"batch/{OOM}", f"payments/{HEALTHY[0]}"],
+            "the crashing pod among the unhealthy on top once the order settled",
+        )
+        waited = time.monotonic() - first
+        print(f"order settled after {waited:.1f} s (ORDER_SETTLE {ORDER_SETTLE})")
+        assert waited >= ORDER_SETTLE.total_seconds() - 1
 
 
 async def test_watch_events_reach_the_panel_without_a_relist(

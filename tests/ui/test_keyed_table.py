@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets.data_table import ColumnKey
@@ -294,6 +295,37 @@ async def test_status_is_never_cut_and_the_name_has_priority() -> None:
         assert "CreateContainerConfigError" in text
         # the name is cut in the middle, keeping the suffix that tells pods apart
         assert "payments…-ct8wt" in text
+
+
+async def test_a_fit_column_grows_at_once_and_narrows_only_when_it_stays_narrower(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refit repaints the whole table: under churn the longest RESTARTS text changes
+    every few seconds, so a column narrows only after SHRINK_AFTER of narrower content."""
+    import cockpit.ui.keyed_table as keyed
+
+    now = [1000.0]
+    monkeypatch.setattr(keyed, "monotonic", lambda: now[0])
+    app = FitApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.sync([("p", ("web-1", "Running", "41 (10s ago)"))])
+        t.set_content_widths({"name": 5, "status": 7, "restarts": 12})
+        await pilot.pause()
+        assert widths(t)["restarts"] == 12
+        t.set_content_widths({"name": 5, "status": 7, "restarts": 11})  # "41 (9s ago)"
+        now[0] += 5
+        t.set_content_widths({"name": 5, "status": 7, "restarts": 11})
+        assert widths(t)["restarts"] == 12, "no refit (a whole repaint) for a blip"
+        t.set_content_widths({"name": 5, "status": 16, "restarts": 11})  # CrashLoopBackOff
+        assert widths(t)["status"] == 16, "a wider status is never cut: at once"
+        now[0] += keyed.SHRINK_AFTER
+        t.set_content_widths({"name": 5, "status": 7, "restarts": 11})
+        t.set_content_widths({"name": 5, "status": 7, "restarts": 11})
+        assert widths(t)["status"] == 16  # narrower only since now
+        now[0] += keyed.SHRINK_AFTER
+        t.set_content_widths({"name": 5, "status": 7, "restarts": 11})
+        assert widths(t)["status"] == 7 and widths(t)["restarts"] == 11
 
 
 def test_middle_text_keeps_the_suffix() -> None:
