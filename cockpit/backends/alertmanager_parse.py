@@ -7,14 +7,17 @@ turns into a one-line BadResponse.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
-from cockpit.domain import Alert, AlertGroup, AlertState, Silence, frozen_map
+from cockpit.domain import EMPTY, Alert, AlertGroup, AlertState, Silence, frozen_map
 
 
 class ShapeError(ValueError):
@@ -117,14 +120,31 @@ def parse_time(value: Any, where: str) -> datetime:
         return EARLIEST if parsed.year < 2 else LATEST
 
 
+# what a string parsed to: alerts of one rule share their startsAt, and a poll repeats
+# the last poll's times (datetimes are immutable, so sharing one is safe)
+_TIMES: dict[str, datetime | None] = {}
+_MEMO_MAX = 20_000  # entries per memo before it starts again (bounds hostile variety)
+
+
 def parse_time_or_unknown(value: Any) -> datetime | None:
     """A time that only informs (an alert's start): None ("unknown") when absent, malformed
     or out of range, so one odd value never blanks the panel."""
+    if isinstance(value, str):
+        try:
+            return _TIMES[value]
+        except KeyError:
+            pass
     try:
-        parsed = parse_time(value, "time")
+        parsed: datetime | None = parse_time(value, "time")
     except ShapeError:
-        return None
-    return None if parsed in (EARLIEST, LATEST) else parsed
+        parsed = None
+    if parsed in (EARLIEST, LATEST):
+        parsed = None
+    if isinstance(value, str):
+        if len(_TIMES) >= _MEMO_MAX:
+            _TIMES.clear()
+        _TIMES[value] = parsed
+    return parsed
 
 
 def format_time(when: datetime) -> str:
@@ -174,6 +194,24 @@ def _state(value: Any) -> AlertState:
         return AlertState.UNPROCESSED
 
 
+_SEVERITIES: dict[str, str] = {}
+
+
+def severity_of(labels: Mapping[str, str]) -> str:
+    """The severity label as the panel ranks it: trimmed, lower case, "none" when absent."""
+    raw = labels.get("severity")
+    if not raw:
+        return "none"
+    try:
+        return _SEVERITIES[raw]
+    except KeyError:
+        pass
+    if len(_SEVERITIES) >= _MEMO_MAX:
+        _SEVERITIES.clear()
+    severity = _SEVERITIES[raw] = raw.strip().lower() or "none"
+    return severity
+
+
 def parse_alert(raw: Any, where: str, cluster: str) -> Alert:
     data = _obj(raw, where)
     labels = _labels(data.get("labels"), f"{where}.labels")
@@ -187,7 +225,7 @@ def parse_alert(raw: Any, where: str, cluster: str) -> Alert:
         fingerprint=_str(data.get("fingerprint"), f"{where}.fingerprint"),
         labels=frozen_map(labels),
         annotations=frozen_map(_labels(data.get("annotations"), f"{where}.annotations")),
-        severity=(labels.get("severity") or "none").strip().lower() or "none",
+        severity=severity_of(labels),
         state=_state(status.get("state", "unprocessed")),
         silenced_by=_names(status.get("silencedBy"), f"{where}.status.silencedBy"),
         inhibited_by=_names(status.get("inhibitedBy"), f"{where}.status.inhibitedBy"),
@@ -198,9 +236,22 @@ def parse_alert(raw: Any, where: str, cluster: str) -> Alert:
     )
 
 
+_GROUP_KEYS: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = {}
+
+
 def group_key(cluster: str, receiver: str, labels: Mapping[str, str]) -> str:
     """Stable across refreshes and across HA members: cluster, receiver, sorted group labels."""
-    return json.dumps([cluster, receiver, sorted(labels.items())], ensure_ascii=False)
+    memo = (cluster, receiver, tuple(labels.items()))
+    try:
+        return _GROUP_KEYS[memo]
+    except KeyError:
+        pass
+    if len(_GROUP_KEYS) >= _MEMO_MAX:
+        _GROUP_KEYS.clear()
+    key = _GROUP_KEYS[memo] = json.dumps(
+        [cluster, receiver, sorted(labels.items())], ensure_ascii=False
+    )
+    return key
 
 
 def parse_groups(payload: Any, cluster: str) -> list[AlertGroup]:
@@ -221,8 +272,127 @@ def parse_groups(payload: Any, cluster: str) -> list[AlertGroup]:
     return out
 
 
+@cache
+def _groups_decoder() -> Any:
+    """A msgspec decoder of /api/v2/alerts/groups holding only the fields parse_groups
+    reads, each of the type the API documents (a string label value, a list of silence
+    ids...); anything else fails to decode, and the caller takes the general path."""
+    import msgspec  # lazily, like the pod decoders
+
+    # defstruct, not class statements: this module's annotations are strings, which
+    # msgspec cannot resolve to classes local to a function. gc=False: the structs are
+    # short-lived and never in a cycle, so the collector need not track them.
+    def struct(name: str, fields: list[Any]) -> Any:
+        return msgspec.defstruct(name, fields, gc=False)
+
+    names = tuple[str, ...] | None  # decoded straight to what Alert holds
+    status = struct(
+        "Status",
+        [("state", str, "unprocessed"), ("silencedBy", names, None), ("inhibitedBy", names, None)],
+    )
+    named = struct("Named", [("name", str | None, None)])
+    alert = struct(
+        "RawAlert",
+        [
+            ("fingerprint", str),
+            ("labels", dict[str, str] | None, None),
+            ("annotations", dict[str, str] | None, None),
+            ("status", status | None, None),
+            ("receivers", list[named] | None, None),  # type: ignore[valid-type]
+            ("startsAt", str | None, None),
+            ("generatorURL", str | None, None),
+        ],
+    )
+    group = struct(
+        "RawGroup",
+        [
+            ("labels", dict[str, str] | None, None),
+            ("receiver", named | None, None),
+            ("alerts", list[alert] | None, None),  # type: ignore[valid-type]
+        ],
+    )
+    return msgspec.json.Decoder(list[group])  # type: ignore[valid-type]
+
+
+_STATES = {state.value: state for state in AlertState}
+
+
+def parse_groups_body(content: bytes, cluster: str) -> list[AlertGroup] | None:
+    """parse_groups(json.loads(content), cluster) for a body of the documented shape, in
+    less than half the time (2,000 alerts: ~11 ms against ~26 ms on a quiet machine):
+    msgspec decodes only the fields read and checks their types on the way, and the
+    cyclic GC waits until the objects are made (they all live on: collecting meanwhile
+    frees nothing).
+
+    None for any other body (malformed JSON, a label value that is not a string, a null
+    state, nesting too deep...): the caller then decodes it the general way, which
+    tolerates or reports it exactly as before. What this returns is equal to what that
+    way returns for the same bytes (tests/alertmanager/test_parse_fast.py checks both
+    ways against each other)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        try:
+            decoded = _groups_decoder().decode(content)
+        except (ValueError, RecursionError):  # msgspec's errors are ValueErrors
+            return None
+        states = _STATES
+        unprocessed = AlertState.UNPROCESSED
+        times = parse_time_or_unknown
+        severity = severity_of
+        proxy = MappingProxyType
+        empty = EMPTY
+        out = []
+        for group in decoded:
+            alerts: list[Alert] = []
+            append = alerts.append
+            for raw in group.alerts or ():
+                labels = raw.labels or {}
+                status = raw.status
+                if status is None:
+                    state, silenced, inhibited = unprocessed, (), ()
+                else:
+                    state = states.get(status.state, unprocessed)
+                    silenced = status.silencedBy or ()
+                    inhibited = status.inhibitedBy or ()
+                receivers = raw.receivers
+                # positional, in Alert's field order (a quarter cheaper than keywords);
+                # test_parse_fast compares every field with the general way's
+                append(
+                    Alert(
+                        raw.fingerprint,
+                        proxy(labels),
+                        proxy(raw.annotations) if raw.annotations else empty,
+                        severity(labels),
+                        state,
+                        silenced,
+                        inhibited,
+                        times(raw.startsAt),
+                        raw.generatorURL or "",
+                        tuple([r.name or "" for r in receivers]) if receivers else (),
+                        cluster,
+                    )
+                )
+            labels = group.labels or {}
+            receiver = (group.receiver.name or "") if group.receiver is not None else ""
+            key = group_key(cluster, receiver, labels)
+            out.append(
+                AlertGroup(key, proxy(labels), tuple(alerts), receiver=receiver, cluster=cluster)
+            )
+        return out
+    finally:
+        if paused:
+            gc.enable()
+
+
 def merge_groups(members: Iterable[list[AlertGroup]]) -> list[AlertGroup]:
     """Groups from every answering member of one HA cluster, alerts deduped by fingerprint."""
+    members = list(members)
+    if len(members) == 1 and len({g.key for g in members[0]}) == len(members[0]):
+        # one member, no group twice (what a single Alertmanager answers): nothing to
+        # merge, only each group's alerts to put in order
+        return [_in_order(g) for g in members[0]]
     firsts: dict[str, AlertGroup] = {}
     alerts: dict[str, dict[str, Alert]] = {}
     for groups in members:
@@ -231,19 +401,55 @@ def merge_groups(members: Iterable[list[AlertGroup]]) -> list[AlertGroup]:
             by_fp = alerts.setdefault(group.key, {})
             for alert in group.alerts:
                 by_fp.setdefault(alert.fingerprint, alert)
-    never = datetime.max.replace(tzinfo=UTC)
-    return [
-        AlertGroup(
-            key=key,
-            labels=g.labels,
-            alerts=tuple(
-                sorted(alerts[key].values(), key=lambda a: (a.starts_at or never, a.fingerprint))
-            ),
-            receiver=g.receiver,
-            cluster=g.cluster,
+    out = []
+    for key, g in firsts.items():
+        merged = alerts[key]
+        ordered = (
+            tuple(merged.values())
+            if len(merged) < 2
+            else tuple(sorted(merged.values(), key=_alert_order))
         )
-        for key, g in firsts.items()
-    ]
+        # one member's group, already in order: that very object (nothing to copy)
+        if ordered != g.alerts or g.ack is not None:
+            g = AlertGroup(
+                key=key,
+                labels=g.labels,
+                alerts=ordered,
+                receiver=g.receiver,
+                cluster=g.cluster,
+            )
+        out.append(g)
+    return out
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _in_order(group: AlertGroup) -> AlertGroup:
+    """The group as merge_groups makes it from one member: alerts deduped by fingerprint
+    (the first kept), ordered by start then fingerprint, no ack yet; the same object when
+    it already is so."""
+    alerts = group.alerts
+    if len(alerts) > 1:
+        by_fp: dict[str, Alert] = {}
+        for alert in alerts:
+            by_fp.setdefault(alert.fingerprint, alert)
+        ordered = tuple(sorted(by_fp.values(), key=_alert_order))
+        if ordered != alerts:
+            alerts = ordered
+    if alerts is group.alerts and group.ack is None:
+        return group
+    return AlertGroup(
+        key=group.key,
+        labels=group.labels,
+        alerts=alerts,
+        receiver=group.receiver,
+        cluster=group.cluster,
+    )
+
+
+def _alert_order(alert: Alert) -> tuple[datetime, str]:
+    return (alert.starts_at or _NEVER, alert.fingerprint)
 
 
 def parse_matcher(raw: Any, where: str) -> Matcher:
