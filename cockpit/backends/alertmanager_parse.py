@@ -237,6 +237,8 @@ def parse_alert(raw: Any, where: str, cluster: str) -> Alert:
 
 
 _GROUP_KEYS: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = {}
+# json.dumps(..., ensure_ascii=False) exactly, without building an encoder per call
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def group_key(cluster: str, receiver: str, labels: Mapping[str, str]) -> str:
@@ -248,9 +250,7 @@ def group_key(cluster: str, receiver: str, labels: Mapping[str, str]) -> str:
         pass
     if len(_GROUP_KEYS) >= _MEMO_MAX:
         _GROUP_KEYS.clear()
-    key = _GROUP_KEYS[memo] = json.dumps(
-        [cluster, receiver, sorted(labels.items())], ensure_ascii=False
-    )
+    key = _GROUP_KEYS[memo] = _KEY_JSON([cluster, receiver, sorted(labels.items())])
     return key
 
 

@@ -268,3 +268,12 @@ def test_an_alert_whose_labels_change_is_a_new_alert_in_a_new_group() -> None:
     assert after[0].alerts[0].severity == "critical" and after[0].alerts[0].fingerprint == "f2"
     assert dict(after[0].labels) == {"alertname": "A", "service": "y"}
     assert isinstance(after[0].alerts[0], Alert)
+
+
+def test_a_group_key_is_the_json_it_always_was() -> None:
+    """Stored history names groups by key: the memo and the encoder change nothing of it."""
+    parse._GROUP_KEYS.clear()
+    labels = {"service": "é\u202e\x1b", "alertname": 'a"b'}
+    want = json.dumps(["c", "r", sorted(labels.items())], ensure_ascii=False)
+    assert group_key("c", "r", labels) == want
+    assert group_key("c", "r", labels) == want  # from the memo
