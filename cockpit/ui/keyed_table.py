@@ -280,11 +280,13 @@ class KeyedTable(DataTable[Cell]):
             keys.add(RowKey(selected))
         self._forget_rows(keys)
 
-    def _forget_rows(self, keys: set[RowKey]) -> None:
+    def _forget_rows(self, keys: set[RowKey], moved: bool = True) -> None:
         """Drop what the caches hold for these rows, and what is kept by position (cheap
-        to rebuild from the per-row caches)."""
-        self._offset_cache.clear()
-        self._ordered_row_cache.clear()
+        to rebuild from the per-row caches). Unless rows moved, came or went, the order
+        caches stay: rebuilding them walks every row (5,000 pods: most of a paint)."""
+        if moved:
+            self._offset_cache.clear()
+            self._ordered_row_cache.clear()
         self._row_renderable_cache.clear()
         self._line_cache.clear()
         if keys:
@@ -555,8 +557,9 @@ class KeyedTable(DataTable[Cell]):
             if order != old_order:
                 old_index = {k: i for i, k in enumerate(old_order)}
                 forget.update(keys[k] for i, k in enumerate(order) if old_index.get(k, -1) != i)
-            self._forget_rows(forget)
-            self._repaint(old_order, order, seen, dirty, resized=bool(stats.added or stats.removed))
+            resized = bool(stats.added or stats.removed)
+            self._forget_rows(forget, moved=resized or order != old_order)
+            self._repaint(old_order, order, seen, dirty, resized=resized)
 
         if was_empty and order and self.columns:
             # as DataTable.add_row does: a cursor now exists, so announce it (RowHighlighted)

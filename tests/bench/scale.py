@@ -761,6 +761,11 @@ def forget_last_poll(backend: Any) -> None:
         backend._last_groups = []
     if hasattr(backend, "_last_queues"):
         backend._last_queues = None
+    from cockpit.backends import alertmanager_parse
+
+    for memo in (alertmanager_parse._TIMES, alertmanager_parse._SEVERITIES):
+        memo.clear()
+    alertmanager_parse._GROUP_KEYS.clear()
 
 
 async def _median_rows(

@@ -144,18 +144,10 @@ class Panel(Vertical):
         ):
             if synced is not None and synced[1] != needle:
                 table.pinned = True  # a new filter: the cursor on its first (best) match
-            matching = [
-                (k, cells)
-                for k, cells, text in rows
-                if (keep is None or k in keep) and (not needle or needle in text.lower())
-            ]
-            if needle:
-                # the row named exactly what was typed comes first (`/invoices` puts the
-                # invoices queue above invoices.dlq): the cursor is then on it
-                exact = [kc for kc in matching if _named(kc[1], needle)]
-                if exact:
-                    matching = exact + [kc for kc in matching if kc not in exact]
-            shown = dict(matching)
+            if keep is None and not needle:  # every row (the usual case): one cheap pass
+                shown = {k: cells for k, cells, _ in rows}
+            else:
+                shown = self._matching(rows, needle, keep)
             table.sync(shown)
             self._synced = (rows, needle, keep, shown)
             self._all_rows = len(rows)
@@ -173,6 +165,24 @@ class Panel(Vertical):
         if subtitle != self._subtitle_shown:
             self._subtitle_shown = subtitle
             self._set_border_line("border_subtitle", subtitle, top=False)
+
+    @staticmethod
+    def _matching(
+        rows: list[Row], needle: str, keep: frozenset[str] | None
+    ) -> dict[str, Sequence[Cell]]:
+        """The rows the filter and the narrowing keep, the row named exactly what was
+        typed first (`/invoices` puts the invoices queue above invoices.dlq): the cursor
+        is then on it."""
+        matching = [
+            (k, cells)
+            for k, cells, text in rows
+            if (keep is None or k in keep) and (not needle or needle in text.lower())
+        ]
+        if needle:
+            exact = [kc for kc in matching if _named(kc[1], needle)]
+            if exact:
+                matching = exact + [kc for kc in matching if kc not in exact]
+        return dict(matching)
 
     def _show_title(self) -> None:
         counts = self.title_counts()

@@ -43,9 +43,21 @@ ORDER_SETTLE = timedelta(seconds=5)
 class _PodEntry:
     """A pod's row, its rank and search text, computed once per pod object."""
 
-    __slots__ = ("_times", "cells", "name", "pod", "rank", "search", "status", "valid_until")
+    __slots__ = (
+        "_times",
+        "cells",
+        "key",
+        "name",
+        "pod",
+        "rank",
+        "search",
+        "status",
+        "valid_until",
+        "widths",
+    )
 
-    def __init__(self, pod: PodHealth, palette: Palette, one_namespace: bool) -> None:
+    def __init__(self, key: str, pod: PodHealth, palette: Palette, one_namespace: bool) -> None:
+        self.key = key
         self.pod = pod
         self.rank = pod_rank(pod)
         rank = self.rank[0]
@@ -58,8 +70,9 @@ class _PodEntry:
         self.cells: tuple[Cell, ...] = ()
         self.valid_until = -math.inf  # the age texts are computed on first use
         self._times: tuple[str, str] = ("", "")
+        self.widths = (len(self.name.plain), len(self.status.plain), 0, 0)
 
-    def set_times(self, now: datetime) -> None:
+    def set_times(self, now: datetime) -> bool:
         """AGE and RESTARTS as kubectl prints them (65s, 61m, '3 (5m ago)')."""
         pod = self.pod
         now_ts = now.timestamp()
@@ -75,6 +88,9 @@ class _PodEntry:
         if (restarts, age) != self._times or not self.cells:
             self._times = (restarts, age)
             self.cells = (self.name, pod.ready, self.status, restarts, age)
+            self.widths = (*self.widths[:2], len(restarts), len(age))
+            return True
+        return False
 
 
 class PodsPanel(Panel):
@@ -104,6 +120,8 @@ class PodsPanel(Panel):
         self._sorted_at: datetime | None = None  # when the rows were last sorted
         self._resort = False  # a change came while the order was settling
         self._sorted_once = False
+        self._index: dict[str, int] = {}  # pod key -> its position in _sorted
+        self._widths: dict[str, int] = {}  # what every row's content needs, at the last sort
 
     def build_rows(self) -> list[Row]:
         now = self.cockpit.clock.now()
@@ -123,56 +141,71 @@ class PodsPanel(Panel):
             self._namespace, entries = namespace, {}
             self._entries = entries
         one = bool(namespace)
-        changed = False
+        fresh: list[str] = []  # the pods whose object is new since the last build
         for key, pod in pods.items():
             entry = entries.get(key)
             if entry is None or entry.pod is not pod:
-                entries[key] = _PodEntry(pod, palette, one)
-                changed = True
+                entries[key] = _PodEntry(key, pod, palette, one)
+                fresh.append(key)
+        index = self._index
+        same_pods = len(entries) == len(pods) == len(index) and all(k in index for k in fresh)
         if len(entries) != len(pods):
             for key in [k for k in entries if k not in pods]:
                 del entries[key]
-            changed = True
         settling = self._sorted_at is not None and timedelta(0) <= now - self._sorted_at < (
             ORDER_SETTLE
         )
-        held = False
-        if changed and settling and len(self._sorted) == len(entries):
-            # the same pods, some in a new state: new cells in place, the order waits
-            try:
-                self._sorted = [entries[e.pod.key] for e in self._sorted]
-            except KeyError:  # a pod replaced by another, same count: sort now
-                pass
-            else:
-                self.items = {e.pod.key: e.pod for e in self._sorted}
-                self._resort = held = True
-        if (changed and not held) or (self._resort and not settling):
+        changed = bool(fresh) or not same_pods
+        moved: list[int] = []  # the positions whose row changed, when the order is kept
+        if changed and settling and same_pods:
+            # the same pods, some in a new state: new cells in place, the order waits.
+            # Only the new pods are touched: 5,000 rows cost nothing when 20 changed.
+            self._sorted = list(self._sorted)  # a new list: narrowing() asks again
+            for key in fresh:
+                at = index[key]
+                self._sorted[at] = entries[key]
+                self.items[key] = entries[key].pod
+                moved.append(at)
+            self._resort = True
+        elif changed or (self._resort and not settling):
             self._sorted = sorted(entries.values(), key=lambda e: e.rank)
-            self.items = {e.pod.key: e.pod for e in self._sorted}
+            self._index = {e.key: i for i, e in enumerate(self._sorted)}
+            self.items = {e.key: e.pod for e in self._sorted}
             self._counts = self._title_counts()
             # the first list starts no settling: the first change after it sorts at once
             self._sorted_at = now if self._sorted_once else None
             self._sorted_once, self._resort = True, False
-            changed = True
-        rows_changed = changed
-        for entry in self._sorted:
-            if now_ts >= entry.valid_until:
-                entry.set_times(age_now)
-                rows_changed = True
-        if rows_changed:
-            self._rows = [(e.pod.key, e.cells, e.search) for e in self._sorted]
-            self.table.set_content_widths(self._content_widths())
+            self._rows = []  # every row again, below
+        sorted_ = self._sorted
+        for at, entry in enumerate(sorted_):
+            if now_ts >= entry.valid_until and entry.set_times(age_now):
+                moved.append(at)
+        if len(self._rows) != len(sorted_):
+            self._rows = [(e.key, e.cells, e.search) for e in sorted_]
+            self.table.set_content_widths(self._content_widths(sorted_))
+        elif moved:
+            rows = list(self._rows)  # a new list: the panel diffs it (same list: no change)
+            for at in moved:
+                entry = sorted_[at]
+                rows[at] = (entry.key, entry.cells, entry.search)
+            self._rows = rows
+            # widths only grow here; the next full sort may narrow them
+            widths = self._content_widths([sorted_[at] for at in moved])
+            self._widths = {k: max(n, self._widths.get(k, 0)) for k, n in widths.items()}
+            self.table.set_content_widths(self._widths)
         return self._rows
 
-    def _content_widths(self) -> dict[str, int]:
+    def _content_widths(self, entries: list[_PodEntry]) -> dict[str, int]:
         name = status = restarts = age = 0
-        for entry in self._sorted:
-            name = max(name, len(entry.name.plain))
-            status = max(status, len(entry.status.plain))
-            times = entry._times
-            restarts = max(restarts, len(times[0]))
-            age = max(age, len(times[1]))
-        return {"name": name, "status": status, "restarts": restarts, "age": age}
+        for w in (e.widths for e in entries):
+            name = max(name, w[0])
+            status = max(status, w[1])
+            restarts = max(restarts, w[2])
+            age = max(age, w[3])
+        widths = {"name": name, "status": status, "restarts": restarts, "age": age}
+        if len(entries) == len(self._sorted):
+            self._widths = widths
+        return widths
 
     def rows_due(self, now: datetime) -> bool:
         # build_rows moves the ages on only when AGE_STEP has passed: same test; a held
