@@ -11,7 +11,9 @@ memory. BoundedHTTP wraps an httpx.AsyncClient so that every request
 
 Adopting it in a backend is one line: `self._http = BoundedHTTP(http or httpx.AsyncClient(...),
 deadline=timeout)`; `await self._http.request(...)` then returns a fully read httpx.Response.
-Use loads_json() for the body: deep nesting becomes a BadResponse, not a RecursionError.
+Use loads_json() for the body: deep nesting becomes a BadResponse, not a RecursionError, or
+with `max_depth=` a marker in place of the too-deep subtrees (a RabbitMQ message whose headers
+nest 1,500 deep must not hide the queue's other messages).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -153,14 +156,116 @@ class BoundedHTTP:
         await self.client.aclose()
 
 
-def loads_json(data: bytes | str, what: str = "the server") -> Any:
-    """json.loads; malformed or absurdly deep JSON becomes one clear BadResponse line."""
+TOO_DEEP = "(nested too deep to show)"
+
+# a JSON string (unrolled: no backtracking), or a run of openers, or a run of closers
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{]+|[\]}]+', re.DOTALL)
+_OPENERS = b"[{"
+
+
+def loads_json(
+    data: bytes | str,
+    what: str = "the server",
+    *,
+    max_depth: int | None = None,
+    too_deep: str = TOO_DEEP,
+) -> Any:
+    """json.loads; malformed JSON becomes one clear BadResponse line.
+
+    Without max_depth, absurdly deep JSON is a BadResponse too. With it, every object or
+    array nested deeper than max_depth (the outermost is depth 1) is replaced by the string
+    `too_deep`, and the rest is kept. json.loads cannot stop at a depth by itself (an
+    object_hook runs bottom-up, after the deep part was already parsed, and the C scanner
+    raises RecursionError first), so a body too deep for it is cut by a small scanner first:
+    strings skipped, brackets counted, each too-deep subtree replaced in the text, then parsed.
+    The size stays bounded by BoundedHTTP's limit (the scanner is linear in it)."""
     try:
-        return json.loads(data)
+        value = json.loads(data)
     except RecursionError:
-        raise BadResponse(f"{what} sent JSON nested too deep to read") from None
+        if max_depth is None:
+            raise BadResponse(f"{what} sent JSON nested too deep to read") from None
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        try:
+            value = json.loads(cut_deep_json(raw, max_depth, json.dumps(too_deep).encode()))
+        except RecursionError:  # max_depth itself is beyond the interpreter's limit
+            raise BadResponse(f"{what} sent JSON nested too deep to read") from None
+        except (ValueError, UnicodeDecodeError):
+            raise BadResponse(f"{what} sent a body that is not JSON") from None
     except (ValueError, UnicodeDecodeError):
         raise BadResponse(f"{what} sent a body that is not JSON") from None
+    if max_depth is not None:
+        # json.loads may have managed a depth the code after it cannot (json.dumps, repr)
+        value = cap_depth(value, max_depth, too_deep)
+    return value
+
+
+def cut_deep_json(data: bytes, max_depth: int, marker: bytes) -> bytes:
+    """The JSON text with every object/array deeper than max_depth replaced by `marker`.
+
+    A linear scan without recursion; malformed text stays malformed (json.loads says so)."""
+    out: list[bytes] = []
+    depth = 0
+    keep_from = 0  # where the text not copied yet starts
+    cutting = False
+    for match in _TOKENS.finditer(data):
+        start, end = match.span()
+        first = data[start]
+        if first == 0x22:  # a string: its brackets do not count
+            continue
+        run = end - start
+        if first in _OPENERS:
+            if not cutting and depth + run > max_depth:
+                cut_at = start + max(max_depth - depth, 0)
+                out.append(data[keep_from:cut_at])
+                cutting = True
+            depth += run
+        else:
+            if cutting and depth - run <= max_depth:
+                out.append(marker)
+                keep_from = start + (depth - max(max_depth, 0))
+                cutting = False
+            depth -= run
+    if cutting:  # never closed: malformed, and the cut part must not come back
+        out.append(marker)
+        keep_from = len(data)
+    out.append(data[keep_from:])
+    return b"".join(out)
+
+
+def cap_depth(value: Any, max_depth: int, marker: Any = TOO_DEEP) -> Any:
+    """The decoded value with every dict/list nested deeper than max_depth (the outermost
+    is depth 1) replaced by `marker`, in place; iterative, so any depth is safe."""
+    if not isinstance(value, dict | list):
+        return value
+    if max_depth < 1:
+        return marker
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for key, child in pairs:
+            if isinstance(child, dict | list):
+                if depth >= max_depth:
+                    node[key] = marker
+                else:
+                    stack.append((child, depth + 1))
+    return value
+
+
+def nesting(value: Any, limit: int) -> int:
+    """How deep the dicts/lists in value nest (a scalar is 0), counted up to limit + 1."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth) for child in children)
+    return deepest
 
 
 def retry_after(headers: Mapping[str, str], default: float) -> float:

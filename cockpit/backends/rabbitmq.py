@@ -16,7 +16,6 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,12 +30,13 @@ from cockpit.backends.base import (
     NotFound,
     Unreachable,
 )
-from cockpit.backends.http import BoundedHTTP, DeadlineExceeded
+from cockpit.backends.http import BoundedHTTP, DeadlineExceeded, loads_json
 from cockpit.backends.rabbitmq_quarantine import (
     QueueFacts,
     StepHook,
     amqp_target,
     quarantine_blocking,
+    shown_headers,
 )
 from cockpit.clock import Clock
 from cockpit.config import RabbitMQConfig
@@ -47,6 +47,10 @@ MAX_PAGE_SIZE = 500  # the management API refuses bigger pages
 MAX_PAGES = 1000  # 500,000 queues: a page count beyond that is a broken server
 PEEK_TRUNCATE = 50_000  # bytes of payload a peek shows
 QUARANTINE_BOUND = 10_000  # messages a quarantine walks before giving up
+# in peeks, deeper JSON is kept as TOO_DEEP, not refused: one message's 1,500-deep headers
+# must not hide the queue's other messages (each header is cut at HEADER_DEPTH, well above)
+JSON_DEPTH = 64
+DECODE_IN_THREAD = 1024 * 1024  # bigger bodies are decoded off the event loop
 
 QUEUE_COLUMNS = ",".join(
     [
@@ -132,13 +136,17 @@ def queue_message(position: int, item: dict[str, Any]) -> QueueMessage:
     else:
         payload = raw.encode("utf-8")
     props = _map(item.get("properties"))
+    headers = _map(props.get("headers"))
+    if headers:
+        headers = shown_headers(headers)
+        props = {**props, "headers": headers}
     return QueueMessage(
         position=position,
         payload=payload,
         message_id=str(props.get("message_id") or ""),
         correlation_id=str(props.get("correlation_id") or ""),
         content_type=str(props.get("content_type") or ""),
-        headers=_map(props.get("headers")),
+        headers=headers,
         properties=props,
         redelivered=bool(item.get("redelivered", False)),
         routing_key=str(item.get("routing_key", "")),
@@ -206,12 +214,18 @@ class RabbitMQBroker:
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
         not_found: str = "",
+        cut_deep: bool = False,
     ) -> Any:
         """One request; every failure becomes a one-line BackendError."""
         content = await self._fetch(
             method, path, what=what, params=params, body=body, not_found=not_found
         )
-        return self._decode(content, what)
+        return await self._decoded(content, what, cut_deep=cut_deep)
+
+    async def _decoded(self, content: bytes, what: str, *, cut_deep: bool = False) -> Any:
+        if cut_deep and len(content) > DECODE_IN_THREAD:  # the scanner is Python: not here
+            return await asyncio.to_thread(self._decode, content, what, cut_deep=True)
+        return self._decode(content, what, cut_deep=cut_deep)
 
     async def _fetch(
         self,
@@ -268,14 +282,18 @@ class RabbitMQBroker:
             raise BadResponse(f"RabbitMQ management API answered {status} to {what}")
         return response.content
 
-    def _decode(self, content: bytes, what: str) -> Any:
+    def _decode(self, content: bytes, what: str, *, cut_deep: bool = False) -> Any:
+        """The body. With cut_deep (messages, a queue's arguments: what a client wrote)
+        anything nested deeper than JSON_DEPTH shows as TOO_DEEP; elsewhere (the queue
+        list, the overview) deep JSON is a broken server: a BadResponse."""
         try:
-            return json.loads(content)
-        except RecursionError:
-            raise BadResponse(
-                f"RabbitMQ management API at {self._shown_base} sent JSON nested too deep ({what})"
-            ) from None
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            return loads_json(content, max_depth=JSON_DEPTH if cut_deep else None)
+        except BadResponse as exc:
+            if "too deep" in str(exc):
+                raise BadResponse(
+                    f"RabbitMQ management API at {self._shown_base} sent JSON nested too deep "
+                    f"({what})"
+                ) from None
             raise BadResponse(
                 f"RabbitMQ management API at {self._shown_base} sent a body that is not JSON "
                 f"({what}): is management_url the management API?"
@@ -347,6 +365,7 @@ class RabbitMQBroker:
                 "columns": "name,vhost,type,messages,arguments,effective_policy_definition",
             },
             not_found=f"queue '{queue.name}' in vhost '{queue.vhost}' no longer exists",
+            cut_deep=True,  # arguments are what the client declared
         )
         if not isinstance(data, dict):
             raise BadResponse("RabbitMQ management API sent a queue that is not an object")
@@ -382,6 +401,7 @@ class RabbitMQBroker:
                 "truncate": PEEK_TRUNCATE,
             },
             not_found=f"queue '{queue.name}' in vhost '{queue.vhost}' no longer exists",
+            cut_deep=True,  # one message's deep headers must not hide the others
         )
         if not isinstance(data, list):
             raise BadResponse("RabbitMQ management API sent messages that are not a list")

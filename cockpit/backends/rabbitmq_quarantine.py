@@ -19,6 +19,13 @@ Matching without a message id uses `QueueMessage.identity` itself: the AMQP prop
 rendered the way the management API renders them (only the set fields; bytes as text or
 "Not UTF-8, base64 is: ..."; timestamps as epoch seconds), and the body is cut to the peek's
 truncate limit, so the hash is the same one the peek produced.
+
+Deep headers: a header nesting deeper than HEADER_DEPTH is shown, and hashed, as the marker
+TOO_DEEP on both sides (shown_headers). pika decodes tables by recursion and loses the
+connection on a 1,500-deep header (RecursionError in its frame reader), which would end every
+walk that reaches such a message; bounded_pika_tables() keeps a table or array nested deeper
+than PIKA_DEPTH as its encoded bytes (RawField) and writes them back unchanged, so the copy
+is the message as it was.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ import logging
 import os
 import re
 import ssl
+import struct
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -39,7 +48,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cockpit.backends.http import TOO_DEEP, nesting
 from cockpit.domain import QueueMessage
+
+HEADER_DEPTH = 32  # a header nesting deeper is shown (and hashed) as TOO_DEEP
+PIKA_DEPTH = 64  # tables/arrays deeper stay encoded bytes on the AMQP side (> HEADER_DEPTH)
 
 PROPERTY_NAMES = (
     "content_type",
@@ -120,11 +133,86 @@ def amqp_target(
     return AmqpTarget(host, 5672, False, username, password, timeout)
 
 
+# --------------------------------------------------------------------------- deep tables
+
+
+class RawField:
+    """An AMQP table or array nested too deep to decode: its encoded bytes (type octet,
+    length and content), written back unchanged when the message is copied."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawField) and other.raw == self.raw
+
+    def __hash__(self) -> int:
+        return hash(self.raw)
+
+    def __repr__(self) -> str:
+        return f"RawField({len(self.raw)} bytes)"
+
+
+_pika_lock = threading.Lock()
+_pika_depth = threading.local()
+
+
+def bounded_pika_tables() -> None:
+    """Make pika.data decode tables/arrays at most PIKA_DEPTH deep (deeper ones become a
+    RawField) and encode a RawField as its bytes. Idempotent; shallower values decode and
+    encode exactly as before. pika's own functions call each other through the module's
+    globals, so replacing decode_value/encode_value there bounds every nested call."""
+    import pika.data as data
+
+    with _pika_lock:
+        if getattr(data, "_cockpit_bounded", False):
+            return
+        decode_value, encode_value = data.decode_value, data.encode_value
+
+        def bounded_decode_value(encoded: bytes, offset: int) -> tuple[Any, int]:
+            depth = getattr(_pika_depth, "depth", 0)
+            if depth >= PIKA_DEPTH and encoded[offset : offset + 1] in (b"F", b"A"):
+                (length,) = struct.unpack_from(">I", encoded, offset + 1)
+                end = offset + 5 + length
+                if end > len(encoded):
+                    raise ValueError("AMQP field table longer than its frame")
+                return RawField(bytes(encoded[offset:end])), end
+            _pika_depth.depth = depth + 1
+            try:
+                return decode_value(encoded, offset)
+            finally:
+                _pika_depth.depth = depth
+
+        def bounded_encode_value(pieces: list[bytes], value: Any) -> int:
+            if isinstance(value, RawField):
+                pieces.append(value.raw)
+                return len(value.raw)
+            return encode_value(pieces, value)
+
+        data.decode_value = bounded_decode_value
+        data.encode_value = bounded_encode_value
+        data._cockpit_bounded = True
+
+
+def shown_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
+    """The headers as a peek shows them: a value nesting deeper than HEADER_DEPTH becomes
+    TOO_DEEP (the same on the management API's side and on pika's, so identities match)."""
+    return {
+        str(k): TOO_DEEP if nesting(v, HEADER_DEPTH) > HEADER_DEPTH else v
+        for k, v in headers.items()
+    }
+
+
 # --------------------------------------------------------------------------- matching
 
 
 def management_value(value: Any) -> Any:
-    """A header value the way the management API's JSON shows it."""
+    """A header value the way the management API's JSON shows it (at most PIKA_DEPTH deep:
+    deeper parts are RawFields, shown as TOO_DEEP)."""
+    if isinstance(value, RawField):
+        return TOO_DEEP
     if isinstance(value, bytes | bytearray):
         try:
             return bytes(value).decode("utf-8")
@@ -151,6 +239,8 @@ def management_properties(props: Any) -> dict[str, Any]:
         if value is None:
             continue
         out[name] = management_value(value)
+    if isinstance(out.get("headers"), Mapping):
+        out["headers"] = shown_headers(out["headers"])
     return out
 
 
@@ -170,6 +260,8 @@ def _safe(text: str) -> str:
 
 
 def json_safe(value: Any) -> Any:
+    if isinstance(value, RawField):
+        return {"amqp_field_base64": base64.b64encode(value.raw).decode("ascii")}
     if isinstance(value, bytes | bytearray):
         return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, dt.datetime):
@@ -238,6 +330,8 @@ def _reason(exc: BaseException, password: str) -> str:
 
 def _connect(target: AmqpTarget, vhost: str) -> Any:
     import pika
+
+    bounded_pika_tables()  # a deep header must not cost the connection
 
     # pika logs failed connects as ERROR with a traceback and returned publishes with a body
     # prefix: neither belongs on a full-screen terminal. An explicitly set level is kept.
@@ -352,6 +446,13 @@ def quarantine_blocking(
             "headers": json_safe(properties.get("headers") or {}),
             "body_base64": base64.b64encode(body).decode("ascii"),
         }
+        deep = {
+            str(k): json_safe(v)
+            for k, v in (props.headers or {}).items()
+            if record["headers"].get(str(k)) == TOO_DEEP
+        }
+        if deep:  # shown as TOO_DEEP above: the full value, as far as pika decoded it
+            record["deep_headers"] = deep
         file_path = write_copy(
             quarantine_dir,
             record,
