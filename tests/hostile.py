@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -205,10 +205,13 @@ class Stopwatch:
 class FaultProxy:
     """A TCP proxy on a loopback port in front of a real server, to break it on cue without
     stopping a server other tests share: "up" forwards, "down" refuses connections (the port
-    is closed, open connections are cut), "silent" accepts and never answers."""
+    is closed, open connections are cut), "silent" accepts and never answers, "trickle"
+    forwards the requests but the answers one byte every `interval` seconds (the connections
+    open at the switch slow down too, as a server does)."""
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], *, interval: float = 0.5) -> None:
         self.target = target
+        self.interval = interval
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
         self.port = probe.getsockname()[1]
@@ -221,10 +224,12 @@ class FaultProxy:
 
     def set(self, mode: str) -> None:
         with self._lock:
+            slowing = {self.mode, mode} <= {"up", "trickle"}
             self.mode = mode
-            for conn in self._conns:
-                _quietly_close(conn)
-            self._conns.clear()
+            if not slowing:  # up <-> trickle keeps the connections: they slow down / speed up
+                for conn in self._conns:
+                    _quietly_close(conn)
+                self._conns.clear()
             if mode == "down":
                 if self._listener is not None:
                     # shutdown first: close() alone does not wake a thread blocked in accept()
@@ -240,6 +245,10 @@ class FaultProxy:
                 listener.listen(64)
                 self._listener = listener
                 threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def pace(self) -> float:
+        """Seconds between two bytes of an answer now (0: full speed)."""
+        return self.interval if self.mode == "trickle" else 0.0
 
     def close(self) -> None:
         self.set("down")
@@ -262,15 +271,24 @@ class FaultProxy:
                 continue
             with self._lock:
                 self._conns.append(upstream)
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+            threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=_pump, args=(upstream, client, self.pace), daemon=True).start()
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def _pump(
+    source: socket.socket, sink: socket.socket, pace: Callable[[], float] | None = None
+) -> None:
+    """Forward until either side closes; while pace() says so, one byte every pace() s."""
     try:
         source.settimeout(None)
-        while data := source.recv(65536):
+        while True:
+            wait = pace() if pace is not None else 0.0
+            data = source.recv(1 if wait else 65536)
+            if not data:
+                break
             sink.sendall(data)
+            if wait:
+                time.sleep(wait)
     except OSError:
         pass
     finally:

@@ -54,6 +54,10 @@ def jittered(seconds: float) -> float:
 
 
 POD_WATCH = "pod watch"  # the pod watch's worker name
+# a connected watch can look healthy while its API server trickles or stalls (bytes keep the
+# socket alive, no event ever completes): the server is asked for /version this often, with
+# a deadline, and a failure reports pods STALE and reconnects the watch
+WATCH_PROBE_SECONDS = 10.0
 
 
 class FeedHost(Protocol):
@@ -109,6 +113,9 @@ class Feeds:
             self.poll("queues", self._load_queues, runtime.queues_interval)
         if runtime.cluster is not None:
             self.watch_pods()
+            self.host.run_worker(
+                self._probe_watch, name="pod watch probe", group="feeds", exit_on_error=False
+            )
         if runtime.outbox is not None:
             self.host.run_worker(
                 self._send_outbox, name="outbox", group="feeds", exit_on_error=False
@@ -256,6 +263,32 @@ class Feeds:
             host.render_status()
             await asyncio.sleep(jittered(backoff))
             backoff = min(backoff * 2, WATCH_BACKOFF_MAX)
+
+    async def _probe_watch(self) -> None:
+        """While the watch is connected, ask its API server for /version within a deadline:
+        a watch whose server trickles or stalls is reported and reconnected (the relist then
+        fails within its own deadline until the server answers again)."""
+        host = self.host
+        fresh = host.live.freshness["pods"]
+        while True:
+            await asyncio.sleep(jittered(WATCH_PROBE_SECONDS))
+            cluster = host.runtime.cluster
+            if cluster is None or not self.watch_connected:
+                continue
+            kube = host.runtime.config.kubernetes
+            deadline = kube.timeout.total_seconds() * 2 if kube is not None else 20.0
+            try:
+                health = await asyncio.wait_for(cluster.health(), deadline)
+                ok, detail = health.ok, health.detail
+            except TimeoutError:
+                ok, detail = False, f"the API server did not answer /version within {deadline:g}s"
+            except Exception as exc:  # a probe must never end the feeds
+                ok, detail = False, f"internal error: {type(exc).__name__}"
+            if ok or not self.watch_connected:
+                continue
+            fresh.mark_error(f"{detail}; reconnecting the watch")
+            self.watch_pods()  # ends the stalled stream; watch_connected is False until relisted
+            host.render_status()
 
     # ----------------------------------------------------------------- outbox
 

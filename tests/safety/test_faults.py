@@ -187,3 +187,44 @@ async def test_servers_stopped_and_started_again_in_one_session(
         rabbit.close()
         kube.close()
         am.stop()
+
+
+async def test_a_trickling_kubernetes_api_is_reported_and_the_watch_reconnected(
+    tmp_path: Path,
+    cockpit_factory: CockpitFactory,
+    emulator: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A connected watch whose API server starts trickling (one byte every 0.5 s, the open
+    stream too) used to stay "pods ok" for ever: bytes keep the socket alive and no event
+    ever completes. The /version probe reports it and the watch reconnects once it answers."""
+    import cockpit.ui.feeds as feeds
+
+    monkeypatch.setattr(feeds, "WATCH_PROBE_SECONDS", 1.0, raising=False)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    for i in range(3):
+        pod = raw_pod(f"web-{i}", "shop")
+        emulator.objects["v1/pods", "shop", pod["metadata"]["name"]] = pod
+    kube = FaultProxy(("127.0.0.1", int(str(emulator.url).rstrip("/").rsplit(":", 1)[1])))
+    kube.set("up")
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube.url)
+    app = cockpit_factory({"kubernetes": {"kubeconfig": str(kubeconfig), "timeout": "1s"}})
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            fresh = app.live.freshness["pods"]
+            await until(pilot, lambda: fresh.last_ok and not fresh.error, "pods ok", 30)
+            kube.set("trickle")  # the open watch stream is kept, and slowed down
+            broke = time.monotonic()
+            await until(pilot, lambda: fresh.error, "pods STALE while trickling", 10)
+            stale_after = time.monotonic() - broke
+            reason = fresh.error
+            assert "\n" not in reason
+            key = await key_answers(pilot, app)
+            assert key < 8.0
+            kube.set("up")
+            await until(pilot, lambda: not fresh.error and fresh.last_ok, "pods recovering", 20)
+            assert app.is_running
+            TALLY["faults survived"] += 1
+            print(f"pods: STALE {stale_after:.1f}s after the API began trickling ({reason})")
+    finally:
+        kube.close()
