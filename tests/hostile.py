@@ -13,6 +13,7 @@ Also the hostile strings every rendering test shows, and a tally the suite summa
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 import time
@@ -278,10 +279,15 @@ class FaultProxy:
 def _pump(
     source: socket.socket, sink: socket.socket, pace: Callable[[], float] | None = None
 ) -> None:
-    """Forward until either side closes; while pace() says so, one byte every pace() s."""
+    """Forward until either side closes; while pace() says so, one byte every pace() s
+    (checked whenever data is waiting: a switch to trickle slows the very next answer)."""
     try:
         source.settimeout(None)
         while True:
+            if pace is not None:
+                ready, _, _ = select.select([source], [], [], 0.2)
+                if not ready:
+                    continue
             wait = pace() if pace is not None else 0.0
             data = source.recv(1 if wait else 65536)
             if not data:
@@ -289,7 +295,7 @@ def _pump(
             sink.sendall(data)
             if wait:
                 time.sleep(wait)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: select() on a socket closed meanwhile
         pass
     finally:
         _quietly_close(source)
