@@ -56,6 +56,9 @@ T = TypeVar("T")
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# client calls in flight at most (lists per namespace, detail, logs, restarts, and the calls
+# given up on that still wait on a trickling server); past it a call fails at once
+MAX_CALLS_IN_FLIGHT = 64
 FOLLOW_IDLE = 300.0  # seconds a followed log may stay silent before we reconnect
 _PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
 
@@ -184,6 +187,13 @@ class KubernetesCluster:
         self._watch_queues: set[asyncio.Queue[tuple[str, Any]]] = set()
         self._generation = 0  # bumped by switch(): watches of an older one end
         self._kubeconfig_cache: tuple[tuple[str, float] | None, dict[str, Any]] = (None, {})
+        # each client call runs in a daemon thread of its own: a trickling API server keeps a
+        # thread reading long after its caller gave up (the socket timeout is per read), and
+        # such threads must neither fill the event loop's default executor, which the other
+        # feeds need (measured: after ~60 s of a trickle the alerts feed stopped updating),
+        # nor be joined at exit (q would wait for the trickle to end)
+        self._in_flight = 0
+        self._flight_lock = threading.Lock()
 
     # ------------------------------------------------------------------ config / contexts
 
@@ -322,11 +332,50 @@ class KubernetesCluster:
         # the socket timeouts bound the call; this outer one also bounds kubeconfig loading
         # (exec credential plugins) so nothing can hang the caller
         try:
-            return await asyncio.wait_for(asyncio.to_thread(run), self._timeout * 3 + 5)
+            return await asyncio.wait_for(
+                self._in_thread(run, verb, resource), self._timeout * 3 + 5
+            )
         except TimeoutError:
             raise Unreachable(
                 f"cluster unreachable while trying to {verb} {resource}: timed out"
             ) from None
+
+    def _in_thread(self, run: Callable[[], T], verb: str, resource: str) -> asyncio.Future[T]:
+        """run() in a new daemon thread; its outcome lands on the returned future unless the
+        caller gave up on it (cancelled) meanwhile."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._flight_lock:
+            if self._in_flight >= MAX_CALLS_IN_FLIGHT:
+                raise Unreachable(
+                    f"cluster unreachable while trying to {verb} {resource}: "
+                    f"{self._in_flight} earlier calls are still waiting for an answer"
+                )
+            self._in_flight += 1
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if future.done():  # given up on (wait_for timed out, or the caller was cancelled)
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        def target() -> None:
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = run()
+            except BaseException as exc:
+                error = exc
+            finally:
+                with self._flight_lock:
+                    self._in_flight -= 1
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+                loop.call_soon_threadsafe(settle, result, error)
+
+        threading.Thread(target=target, name=f"cockpit-k8s-{verb}", daemon=True).start()
+        return future
 
     @staticmethod
     def _json(response: Any) -> Any:

@@ -8,8 +8,11 @@ updating, a key still answers, and the source recovers once the server is back."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -227,4 +230,107 @@ async def test_a_trickling_kubernetes_api_is_reported_and_the_watch_reconnected(
             TALLY["faults survived"] += 1
             print(f"pods: STALE {stale_after:.1f}s after the API began trickling ({reason})")
     finally:
+        kube.close()
+
+
+@pytest.mark.skipif(not alertmanager_available(), reason="prometheus-alertmanager missing")
+async def test_a_long_kubernetes_trickle_does_not_freeze_the_other_feeds(
+    tmp_path: Path,
+    cockpit_factory: CockpitFactory,
+    emulator: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each Kubernetes call given up on a trickling API server leaves its thread reading
+    (the socket timeout is per read). They used to fill the event loop's default executor,
+    and after ~60 s the alerts feed (which records alerts in a thread) stopped updating with
+    no error at all. The executor is cut to 2 threads here so that it shows within seconds."""
+    import cockpit.ui.feeds as feeds
+
+    monkeypatch.setattr(feeds, "WATCH_PROBE_SECONDS", 1.0, raising=False)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    am = AlertmanagerServer(tmp_path / "am").start()
+    am.post_alerts([{"labels": {"alertname": "Steady", "severity": "warning"}}])
+    for i in range(3):
+        pod = raw_pod(f"web-{i}", "shop")
+        emulator.objects["v1/pods", "shop", pod["metadata"]["name"]] = pod
+    kube = FaultProxy(("127.0.0.1", int(str(emulator.url).rstrip("/").rsplit(":", 1)[1])))
+    kube.set("up")
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube.url)
+    app = cockpit_factory(
+        {
+            "alertmanager": {"url": am.url, "poll_interval": "1s", "timeout": "1s"},
+            "kubernetes": {"kubeconfig": str(kubeconfig), "timeout": "1s"},
+        }
+    )
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            asyncio.get_running_loop().set_default_executor(pool)
+            alerts, pods = app.live.freshness["alerts"], app.live.freshness["pods"]
+            await until(pilot, lambda: alerts.last_ok and pods.last_ok, "every source's data", 30)
+            kube.set("trickle")
+            await until(pilot, lambda: pods.error, "pods STALE while trickling", 10)
+            await pilot.pause(15)  # several watch reconnects and probes given up on
+            before = alerts.last_ok
+            await until(
+                pilot,
+                lambda: alerts.last_ok != before and not alerts.error,
+                "the alerts feed still updating during the trickle",
+                timeout=6,
+            )
+            assert pods.error and app.is_running
+            kube.set("up")
+            await until(pilot, lambda: not pods.error and pods.last_ok, "pods recovering", 30)
+    finally:
+        kube.close()
+        am.stop()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def test_q_quits_at_once_while_the_kubernetes_api_trickles(
+    tmp_path: Path, emulator: Any
+) -> None:
+    """The real cockpit in a pty: calls given up on a trickling API server leave threads
+    reading; they were joined at exit, so q waited for the trickle to end (> 30 s)."""
+    from tests.bench.bench_screen import PYTHON, Session
+
+    for i in range(3):
+        pod = raw_pod(f"web-{i}", "shop")
+        emulator.objects["v1/pods", "shop", pod["metadata"]["name"]] = pod
+    kube = FaultProxy(("127.0.0.1", int(str(emulator.url).rstrip("/").rsplit(":", 1)[1])))
+    kube.set("up")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\npath = "{tmp_path / "incidents.sqlite3"}"\n'
+        "[ui]\nbell = false\ndesktop_notify = false\n"
+        f'[kubernetes]\nkubeconfig = "{write_kubeconfig(tmp_path / "kc", kube.url)}"\n'
+        'timeout = "1s"\n'
+    )
+    config.chmod(0o600)
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    session = Session(120, 40, 0, 0, 0, env=env)
+    session.argv = [PYTHON, "-m", "cockpit", "--config", str(config)]
+    loop = asyncio.get_running_loop()
+
+    def pods_state(word: str) -> Callable[[Any], bool]:
+        return lambda screen: f"pods {word}" in screen.line(0)
+
+    try:
+        session.start()
+        # the emulator serves on this test's event loop: the pty is read in a thread
+        assert await loop.run_in_executor(None, session.wait_for, pods_state("ok"), 60)
+        kube.set("trickle")
+        assert await loop.run_in_executor(None, session.wait_for, pods_state("STALE"), 30)
+        await asyncio.sleep(8)  # a relist or two given up on, their threads still reading
+        assert session.proc is not None
+        quit_at = time.monotonic()
+        session.send(b"q")
+        while session.proc.poll() is None and time.monotonic() - quit_at < 10:
+            with contextlib.suppress(RuntimeError, OSError):
+                await loop.run_in_executor(None, session.pump, 0.1)
+        took = time.monotonic() - quit_at
+        assert session.proc.poll() is not None, "still running 10 s after q"
+        assert took < 3.0, f"q took {took:.1f}s"
+    finally:
+        session.stop(timeout=2)
         kube.close()
