@@ -469,6 +469,14 @@ PROBE = textwrap.dedent(
     from cockpit.ui.panels.base import Panel
     _timed(Panel, "refresh_rows", "rows")
     _timed(Screen, "_on_timer_update", "paint")
+    import gc
+    _gc_began = [0.0]
+    def _gc(phase, info):  # the cycle collector's pauses (the UI thread stops for them)
+        if phase == "start":
+            _gc_began[0] = time.perf_counter()
+        elif info.get("generation") == 2:
+            _samples.append((_gc_began[0], "gc", time.perf_counter() - _gc_began[0]))
+    gc.callbacks.append(_gc)
     def _dump():
         with open(os.environ["SCALE_PROBE"], "w") as out:
             json.dump(_samples, out)
@@ -560,6 +568,7 @@ class Run:
     rss: float | None = None
     rows: list[float] = field(default_factory=list)  # ms per Panel.refresh_rows
     paint: list[float] = field(default_factory=list)  # ms per paint
+    gc: list[float] = field(default_factory=list)  # ms per full (generation 2) collection
     note: str = ""
 
 
@@ -671,10 +680,11 @@ def run_session(
             calls = Counter(k for t, k, _ in samples if window_began <= t <= ended)
             print(f"repaints asked for under churn, {cols}x{rows}, per second:")
             for what, n in calls.most_common(20):
-                if what not in {"rows", "paint"}:
+                if what not in {"rows", "paint", "gc"}:
                     print(f"  {n / (ended - window_began):6.1f} {what}")
         run.rows = [d for kind, d in picked if kind == "rows"]
         run.paint = [d for kind, d in picked if kind == "paint"]
+        run.gc = [d for kind, d in picked if kind == "gc"]
     return run
 
 
@@ -927,6 +937,7 @@ def table(title: str, by_size: dict[str, list[Run]], first_target: float) -> lis
     scalar("  CPU seconds used by then", "first_cpu", None, 2)
     spread("UI thread per panel refresh p50/p95/max", "rows", None)
     spread("UI thread per paint p50/p95/max (ms)", "paint", None)
+    spread("full GC pauses under churn p50/p95/max (ms)", "gc", None)
     spread("key -> first bytes p50/p95 (ms), churn", "keys", TARGETS["key_p95"], with_max=False)
     spread("focus key -> footer p50/p95 (ms)", "footer", TARGETS["key_p95"], with_max=False)
     scalar("bytes/s to the terminal at rest", "bytes_rest", TARGETS["bytes_rest"], 0)
