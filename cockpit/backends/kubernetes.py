@@ -1,9 +1,13 @@
 """The Kubernetes backend: pods by list + watch, restart, logs, on the official client.
 
-The `kubernetes` package is imported lazily (it costs ~0.4 s and ~35 MB), every
+The `kubernetes` package is imported lazily (it costs ~0.4 s and ~18 MB), every
 blocking call runs in a thread with a bounded timeout, and responses are read as raw
 JSON (`_preload_content=False` + json.loads, or msgspec for pod lists and watch lines):
-the client's model objects are 20x+ slower to build for a big pod list.
+the client's model objects are 20x+ slower to build for a big pod list. Requests go
+through the client's ApiClient (kubeconfig, auth, TLS) but not its generated CoreV1Api /
+AppsV1Api (another ~21 MB to import: `_Api` below makes the eleven calls), and the pod
+list is read in pages of LIST_PAGE (limit + continue), each parsed and dropped before
+the next: 5,000 pods are never one 14 MB body in memory next to its decoded dicts.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # client calls in flight at most (lists per namespace, detail, logs, restarts, and the calls
 # given up on that still wait on a trickling server); past it a call fails at once
 MAX_CALLS_IN_FLIGHT = 64
+LIST_PAGE = 500  # pods per list page (kubectl's --chunk-size default)
+MAX_PAGES = 10_000  # 5 million pods: past this a server's paging is taken to be broken
 FOLLOW_IDLE = 300.0  # seconds a followed log may stay silent before we reconnect
 _PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
 
@@ -74,6 +80,143 @@ _SWITCHED = object()  # tells a running watch() that switch() changed context or
 
 class _Gone(Exception):
     """410 Gone: the resourceVersion is too old; list again."""
+
+
+class ApiError(Exception):
+    """A non-2xx answer: what translate_error reads of the client's ApiException."""
+
+    def __init__(self, status: int, reason: str, body: str, headers: Any) -> None:
+        super().__init__(f"HTTP {status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.body = body
+        self.headers = headers
+
+
+# the generated client's keyword -> the API's query parameter
+_QUERY = {
+    "limit": "limit",
+    "_continue": "continue",
+    "watch": "watch",
+    "allow_watch_bookmarks": "allowWatchBookmarks",
+    "timeout_seconds": "timeoutSeconds",
+    "resource_version": "resourceVersion",
+    "field_selector": "fieldSelector",
+    "container": "container",
+    "tail_lines": "tailLines",
+    "previous": "previous",
+    "follow": "follow",
+}
+_POD = "/api/v1/namespaces/{namespace}/pods/{name}"
+_APPS = "/apis/apps/v1/namespaces/{namespace}/"
+
+
+class _Api:
+    """The few calls the cockpit makes, on the client's ApiClient (its kubeconfig, auth,
+    TLS, proxy) but not on its generated CoreV1Api / AppsV1Api: importing those two costs
+    ~21 MB of RSS (63,000 lines of pydantic-validated methods) for eleven requests. Same
+    method names and keywords as theirs; each returns the raw urllib3 response (what
+    `_preload_content=False` returned) and a non-2xx answer raises ApiError, its body read
+    only up to 64 KB (the client read any error body whole)."""
+
+    def __init__(self, api_client: Any) -> None:
+        self.api_client = api_client
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        body: Any = None,
+        _content_type: str | None = None,
+        _request_timeout: Any = None,
+        _preload_content: bool = False,  # accepted for the client's signature: always raw
+        **query: Any,
+    ) -> Any:
+        query_params = []
+        for key, value in query.items():
+            if key not in _QUERY:
+                raise TypeError(f"unexpected keyword argument {key!r}")
+            if value is not None:
+                query_params.append((_QUERY[key], value))
+        headers = {"Accept": "application/json"}
+        if _content_type:
+            headers["Content-Type"] = _content_type
+        method, url, headers, body, _post = self.api_client.param_serialize(
+            method=method,
+            resource_path=path,
+            path_params=params,
+            query_params=query_params,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        answer = self.api_client.call_api(
+            method, url, header_params=headers, body=body, _request_timeout=_request_timeout
+        )
+        raw = answer.response
+        if not 200 <= answer.status <= 299:
+            try:
+                text = raw.read(65536, decode_content=True).decode("utf-8", "replace")
+            except Exception:
+                text = ""
+            _shutdown(raw)
+            raise ApiError(answer.status, str(answer.reason or ""), text, raw.headers)
+        return raw
+
+    # core/v1
+    def list_pod_for_all_namespaces(self, **kwargs: Any) -> Any:
+        return self._request("GET", "/api/v1/pods", **kwargs)
+
+    def list_namespaced_pod(self, namespace: str, **kwargs: Any) -> Any:
+        path = "/api/v1/namespaces/{namespace}/pods"
+        return self._request("GET", path, {"namespace": namespace}, **kwargs)
+
+    def read_namespaced_pod(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        return self._request("GET", _POD, {"namespace": namespace, "name": name}, **kwargs)
+
+    def delete_namespaced_pod(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        return self._request("DELETE", _POD, {"namespace": namespace, "name": name}, **kwargs)
+
+    def read_namespaced_pod_log(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        path = _POD + "/log"
+        return self._request("GET", path, {"namespace": namespace, "name": name}, **kwargs)
+
+    def list_namespaced_event(self, namespace: str, **kwargs: Any) -> Any:
+        path = "/api/v1/namespaces/{namespace}/events"
+        return self._request("GET", path, {"namespace": namespace}, **kwargs)
+
+    # apps/v1
+    def _read(self, plural: str, name: str, namespace: str, **kwargs: Any) -> Any:
+        path = _APPS + plural + "/{name}"
+        return self._request("GET", path, {"namespace": namespace, "name": name}, **kwargs)
+
+    def _patch(self, plural: str, name: str, namespace: str, body: Any, **kwargs: Any) -> Any:
+        path = _APPS + plural + "/{name}"
+        params = {"namespace": namespace, "name": name}
+        return self._request("PATCH", path, params, body=body, **kwargs)
+
+    def read_namespaced_replica_set(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        return self._read("replicasets", name, namespace, **kwargs)
+
+    def read_namespaced_deployment(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        return self._read("deployments", name, namespace, **kwargs)
+
+    def read_namespaced_stateful_set(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        return self._read("statefulsets", name, namespace, **kwargs)
+
+    def read_namespaced_daemon_set(self, name: str, namespace: str, **kwargs: Any) -> Any:
+        return self._read("daemonsets", name, namespace, **kwargs)
+
+    def patch_namespaced_deployment(self, name: str, namespace: str, body: Any, **kw: Any) -> Any:
+        return self._patch("deployments", name, namespace, body, **kw)
+
+    def patch_namespaced_stateful_set(self, name: str, namespace: str, body: Any, **kw: Any) -> Any:
+        return self._patch("statefulsets", name, namespace, body, **kw)
+
+    def patch_namespaced_daemon_set(self, name: str, namespace: str, body: Any, **kw: Any) -> Any:
+        return self._patch("daemonsets", name, namespace, body, **kw)
 
 
 def _one_line(text: str, limit: int = 200) -> str:
@@ -299,15 +442,11 @@ class KubernetesCluster:
                     raise translate_error(exc, "load", "kubeconfig") from None
             return self._api
 
-    def _core(self, api: Any = None) -> Any:
-        from kubernetes import client as kclient
+    def _core(self, api: Any = None) -> _Api:
+        return _Api(api if api is not None else self._client())
 
-        return kclient.CoreV1Api(api if api is not None else self._client())
-
-    def _apps(self) -> Any:
-        from kubernetes import client as kclient
-
-        return kclient.AppsV1Api(self._client())
+    def _apps(self) -> _Api:
+        return _Api(self._client())
 
     def _request_timeout(self, read: float | None = None) -> tuple[float, float]:
         return (self._timeout, read if read is not None else self._timeout)
@@ -386,19 +525,54 @@ class KubernetesCluster:
     # ------------------------------------------------------------------ listing
 
     def _list_pods(self, namespace: str, api: Any = None) -> tuple[list[PodHealth], str]:
+        """All pods of one scope, LIST_PAGE at a time (limit + continue, as kubectl and
+        client-go page): a page's body is parsed and dropped before the next is read, so
+        5,000 pods never sit in memory as one 14 MB body plus its decoded dicts. A continue
+        token the server has expired (410, ~5 min after the first page on etcd) lists again
+        from the start; on a second expiry, in one unpaged list (client-go's pager does the
+        same). A page that fails fails the whole list: half a list is never a SYNC."""
+        for limit in (LIST_PAGE, LIST_PAGE, 0):
+            try:
+                return self._list_pages(namespace, limit, api)
+            except _Gone:
+                continue
+        raise BadResponse("cannot list pods: the cluster expired its list while paging")
+
+    def _list_pages(self, namespace: str, limit: int, api: Any) -> tuple[list[PodHealth], str]:
         core = self._core(api)
-        kwargs = {"_preload_content": False, "_request_timeout": self._request_timeout()}
-        try:
-            if namespace:
-                response = core.list_namespaced_pod(namespace, **kwargs)
-            else:
-                response = core.list_pod_for_all_namespaces(**kwargs)
-            data = read_body(response)
-        except BackendError:
-            raise
-        except Exception as exc:
-            raise translate_error(exc, "list", "pods", namespace) from None
-        return parse_pod_list(data, self._clock.now())
+        rows: list[PodHealth] = []
+        token = ""
+        seen: set[str] = set()
+        while True:
+            kwargs: dict[str, Any] = {
+                "_preload_content": False,
+                "_request_timeout": self._request_timeout(),
+            }
+            if limit:
+                kwargs["limit"] = limit
+            if token:
+                kwargs["_continue"] = token
+            try:
+                if namespace:
+                    response = core.list_namespaced_pod(namespace, **kwargs)
+                else:
+                    response = core.list_pod_for_all_namespaces(**kwargs)
+                data = read_body(response)
+            except BackendError:
+                raise
+            except Exception as exc:
+                if token and getattr(exc, "status", None) == 410:
+                    raise _Gone() from None
+                raise translate_error(exc, "list", "pods", namespace) from None
+            page, version, token = parse_pod_page(data, self._clock.now())
+            del data  # the next page is read into memory this one leaves
+            rows.extend(page)
+            if not token:
+                return rows, version
+            if token in seen or len(seen) >= MAX_PAGES:
+                # a server answering the same continue token again would page for ever
+                raise BadResponse("cannot list pods: the cluster's paging does not end")
+            seen.add(token)
 
     async def pods(self) -> list[PodHealth]:
         results = await self._list_all(self._namespaces or ("",))
@@ -886,7 +1060,14 @@ def loads(data: bytes | str) -> Any:
 
 
 def parse_pod_list(data: bytes | str, now: Any) -> tuple[list[PodHealth], str]:
-    """A raw PodList body -> (kubectl rows, the list's resourceVersion).
+    """A raw PodList body -> (kubectl rows, the list's resourceVersion)."""
+    rows, version, _token = parse_pod_page(data, now)
+    return rows, version
+
+
+def parse_pod_page(data: bytes | str, now: Any) -> tuple[list[PodHealth], str, str]:
+    """A raw PodList body (one page of a list, or all of it) -> (kubectl rows, the list's
+    resourceVersion, its continue token, "" on the last page).
 
     msgspec decodes only the keys pod_health reads (~4x less work than json.loads on a
     5,000-pod list); the rows come from the same pod_health as watch events."""
@@ -900,10 +1081,12 @@ def parse_pod_list(data: bytes | str, now: Any) -> tuple[list[PodHealth], str]:
             raise BadResponse("the cluster's pod list is not a PodList") from None
         except (msgspec.DecodeError, RecursionError):
             raise BadResponse("the cluster answered with malformed JSON") from None
-        version = str((body.get("metadata") or {}).get("resourceVersion") or "")
+        meta = body.get("metadata") or {}
+        version = str(meta.get("resourceVersion") or "")
+        token = meta.get("continue") or ""
         rows = [pod_health(item, now) for item in body.get("items") or []]
         del body  # freed while the GC is still paused: nothing left for it to walk
-    return rows, version
+    return rows, version, token
 
 
 def decode_watch_line(line: bytes | str) -> tuple[Any, dict[str, Any]]:

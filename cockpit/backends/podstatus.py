@@ -16,9 +16,10 @@ exist once, whichever way a pod arrived.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypedDict
 
 from cockpit.backends.base import BadResponse
@@ -125,8 +126,8 @@ class _Pod(TypedDict, total=False):
     status: _Status | None
 
 
-class _ListMeta(TypedDict, total=False):
-    resourceVersion: Any
+# "continue": set when more pages follow (the list was asked with a limit)
+_ListMeta = TypedDict("_ListMeta", {"resourceVersion": Any, "continue": str | None}, total=False)
 
 
 class _PodList(TypedDict, total=False):
@@ -165,10 +166,38 @@ def parse_time(value: Any) -> datetime | None:
     """An RFC 3339 timestamp from the API ('2026-11-25T03:00:00Z'), None when absent or bad."""
     if not value or not isinstance(value, str):
         return None
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_time(value: str) -> datetime | None:
+    # one datetime per distinct stamp: a Deployment's pods are mostly created in one second
     try:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+# Per-pod values repeated across thousands of pods (namespace, node, owner, status words,
+# container names, owner chains) are kept once: 5,000 rows would otherwise hold 5,000
+# copies of "payments", "Running", "1/1"... as msgspec and f-strings make them.
+_SHARED: dict[Any, Any] = {}
+_SHARED_MAX = 65536
+
+
+def _text_once(value: Any) -> Any:
+    return sys.intern(value) if type(value) is str else value
+
+
+def _tuple_once(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    if not value:
+        return ()
+    shared = _SHARED.get(value)
+    if shared is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()  # bounded: a cluster churning names cannot grow it for ever
+        shared = _SHARED[value] = value
+    return shared
 
 
 def _is_restartable_init(container: _Raw | None) -> bool:
@@ -311,22 +340,23 @@ def pod_health(raw: _Raw, now: datetime | None = None) -> PodHealth:
     healthy = (reason == "Running" and ready == total) or reason in ("Completed", "Succeeded")
     owner_kind, owner_name = controller_of(meta)
     labels: _Raw = meta.get("labels") or {}
+    owner_kind, owner_name = _text_once(owner_kind), _text_once(owner_name)
     return PodHealth(
-        namespace=meta.get("namespace") or "",
+        namespace=_text_once(meta.get("namespace") or ""),
         name=meta.get("name") or "",
-        ready=ready_text,
-        status=reason,
+        ready=_text_once(ready_text),
+        status=_text_once(reason),
         restarts=restarts,
         last_restart=last_restart if restarts else None,
         created_at=parse_time(meta.get("creationTimestamp")),
-        node=spec.get("nodeName") or "",
+        node=_text_once(spec.get("nodeName") or ""),
         owner_kind=owner_kind,
         owner_name=owner_name,
         healthy=healthy,
-        containers=tuple([c.get("name") or "" for c in containers]),
+        containers=_tuple_once(tuple([_text_once(c.get("name") or "") for c in containers])),
         uid=meta.get("uid") or "",
-        owners=owner_chain(owner_kind, owner_name, labels),
-        apps=app_names(labels),
+        owners=_tuple_once(owner_chain(owner_kind, owner_name, labels)),
+        apps=_tuple_once(tuple([_text_once(a) for a in app_names(labels)])),
     )
 
 
