@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -175,7 +175,7 @@ def test_the_shift_log_is_adopted_by_a_declaration(open_store: Opener) -> None:
     note(alice, "pods restarting in payments", None)
     until(lambda: summaries(bob, None))
     incident = declare(alice)
-    assert alice.adopt_shift_log(incident.id, datetime.now(UTC).replace(hour=0)) == 1
+    assert alice.adopt_shift_log(incident.id, datetime.now(UTC) - timedelta(hours=1)) == 1
     until(lambda: "pods restarting in payments" in summaries(bob, incident.id))
     assert summaries(bob, None) == []
 
