@@ -75,6 +75,9 @@ class _PodEntry:
     def set_times(self, now: datetime) -> bool:
         """AGE and RESTARTS as kubectl prints them (65s, 61m, '3 (5m ago)')."""
         pod = self.pod
+        # `now` moves on in AGE_STEPs: a pod that restarted (or was made) since is "0s ago",
+        # not kubectl's "<invalid>" of a clock in the future
+        now = max([now] + [t for t in (pod.last_restart, pod.created_at) if t is not None])
         now_ts = now.timestamp()
         until = math.inf
         created = pod.created_at.timestamp() if pod.created_at is not None else None
