@@ -1,0 +1,54 @@
+"""The screen reads the store on the UI thread (header, incident panel): a long write in a
+worker thread (the first poll's 2,000 alert sightings) must not make those reads wait."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from cockpit.domain import Incident
+from cockpit.incident.store import SQLiteStore
+
+
+def test_a_read_does_not_wait_for_a_write_in_another_thread(
+    store: SQLiteStore, incident: Incident
+) -> None:
+    opened, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with store.transaction() as db:
+            db.execute("UPDATE incidents SET title=? WHERE id=?", ("renamed", incident.id))
+            opened.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert opened.wait(5)
+        began = time.monotonic()
+        [seen] = store.active_incidents()  # the last commit, at once
+        waited = time.monotonic() - began
+        assert seen.title == "Checkout errors"
+        assert waited < 2, f"the read waited {waited:.1f} s for the writer"
+    finally:
+        release.set()
+        writer.join(10)
+    [after] = store.active_incidents()
+    assert after.title == "renamed"
+
+
+def test_a_read_inside_a_transaction_sees_its_own_writes(
+    store: SQLiteStore, incident: Incident
+) -> None:
+    with store.transaction() as db:
+        db.execute("UPDATE incidents SET title=? WHERE id=?", ("inside", incident.id))
+        assert store.get_incident(incident.id) == replace(incident, title="inside")
+    assert store.get_incident(incident.id) == replace(incident, title="inside")
+
+
+def test_an_in_memory_store_still_reads_what_it_wrote(incident: Incident) -> None:
+    memory = SQLiteStore()  # one connection: a second :memory: one would be another store
+    memory.create_incident(incident)
+    assert memory.get_incident(incident.id) == incident
+    memory.close()
