@@ -90,6 +90,25 @@ class CockpitScreen(Screen[None]):
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
+    def _update_focus_styles(
+        self, focused: Widget | None = None, blurred: Widget | None = None
+    ) -> None:
+        """Textual restyles the whole subtree of the nearest `:focus-within` ancestor; for
+        a panel that is its border only (no rule below a panel depends on its focus), and
+        the table, the filter line, whatever gained or lost the focus restyles itself.
+        Restyling a panel's subtree twice per focus key cost ~4 ms at 200x50."""
+        borders: set[Widget] = set()
+        if focused is not None and isinstance(focused.parent, Panel):
+            borders.add(focused.parent)
+            focused = None
+        if blurred is not None and isinstance(blurred.parent, Panel):
+            borders.add(blurred.parent)
+            blurred = None
+        if borders:
+            self.app.stylesheet.update_nodes(borders, animate=True)
+        if focused is not None or blurred is not None:
+            super()._update_focus_styles(focused, blurred)
+
 
 class CockpitApp(App[None]):
     TITLE = "cockpit"

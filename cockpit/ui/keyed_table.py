@@ -19,15 +19,17 @@ STATUS column as wide as the longest status, a name column with priority over th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from time import monotonic
-from typing import Any, overload
+from typing import Any, Self, overload
 
 from rich.console import Console, ConsoleOptions
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
 from textual.coordinate import Coordinate
@@ -123,6 +125,8 @@ class KeyedTable(DataTable[Cell]):
         Binding("G,end", "last_row", "Last row", show=False),
     ]
 
+    _focus_only = False  # a focus change is being applied (see refresh)
+
     class ViewMoved(Message):
         """The first row on screen changed (the panel's border counts the rows above)."""
 
@@ -169,8 +173,50 @@ class KeyedTable(DataTable[Cell]):
             self._sized = True
             self.sync(self._wanted)
 
-    def on_focus(self) -> None:
+    # ----------------------------------------------------------------- focus
+    # A focus change restyles the table (its cursor and header follow :focus), and
+    # Textual then repaints every line of it from scratch, several times (Widget._on_focus,
+    # the component styles, notify_style_update): ~10 ms of each focus key at 200x50 for
+    # two tables. Only the header and the cursor row look different, so while the focus
+    # moves a whole-table refresh repaints those two lines instead.
+
+    def _on_focus(self, event: events.Focus) -> None:
+        with self._focus_moving():
+            super()._on_focus(event)  # Widget's: has_focus, its refresh, DescendantFocus
+        event.prevent_default()  # (it ran above: not a second time)
         self._scroll_cursor_into_view()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        with self._focus_moving():
+            super()._on_blur(event)
+        event.prevent_default()
+
+    @contextmanager
+    def _focus_moving(self) -> Iterator[None]:
+        self._focus_only = True
+        try:
+            yield
+        finally:
+            self._focus_only = False
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if self._focus_only and not regions and repaint and not layout and not recompose:
+            self._refresh_focus_lines()
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _refresh_focus_lines(self) -> None:
+        """The lines a focus change restyles: the header and the cursor row."""
+        if self.is_mounted and self.size.width:
+            super().refresh(Region(0, 0, self.size.width, self.header_height))
+            if self.row_count:
+                self._refresh_row_region(self.cursor_row)
 
     # ----------------------------------------------------------------- render caches
     # DataTable keys every render cache on _update_count (bumped by any change) and on
@@ -222,7 +268,9 @@ class KeyedTable(DataTable[Cell]):
         elif isinstance(value, str) and "[" not in value:
             text = Text(value, end="")
         elif type(value) is Text and value.justify in (None, "default", "left"):
-            text = value  # a Text subclass may render itself (a middle ellipsis): not here
+            text = value  # a Text subclass may render itself: not here, but
+        elif type(value) is MiddleText and value.justify in (None, "default", "left"):
+            text = value.cut(max(width - 2 * self.cell_padding, 0))  # a name cut in the middle
         else:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         if column_index < self.fixed_columns:
@@ -266,7 +314,7 @@ class KeyedTable(DataTable[Cell]):
         seen = (styles.base.get_rules(), styles.inline.get_rules(), self.app.theme)
         if seen == self._styled:
             super(DataTable, self).notify_style_update()
-            self.refresh()
+            self.refresh()  # while the focus moves: the header and the cursor row only
             return
         self._styled = seen
         super().notify_style_update()
@@ -280,16 +328,20 @@ class KeyedTable(DataTable[Cell]):
             keys.add(RowKey(selected))
         self._forget_rows(keys)
 
-    def _forget_rows(self, keys: set[RowKey], moved: bool = True) -> None:
-        """Drop what the caches hold for these rows, and what is kept by position (cheap
-        to rebuild from the per-row caches). Unless rows moved, came or went, the order
-        caches stay: rebuilding them walks every row (5,000 pods: most of a paint)."""
+    def _forget_rows(self, keys: set[RowKey] | None, moved: bool = True) -> None:
+        """Drop what the caches hold for these rows (None: for every row), and what is kept
+        by position (cheap to rebuild from the per-row caches). Unless rows moved, came or
+        went, the order caches stay: rebuilding them walks every row (5,000 pods: most of
+        a paint)."""
         if moved:
             self._offset_cache.clear()
             self._ordered_row_cache.clear()
         self._row_renderable_cache.clear()
         self._line_cache.clear()
-        if keys:
+        if keys is None:
+            self._cell_render_cache.clear()
+            self._row_render_cache.clear()
+        elif keys:
             caches: tuple[Any, ...] = (self._cell_render_cache, self._row_render_cache)
             for cache in caches:
                 stale = [k for k in cache.keys() if k[0] in keys]  # noqa: SIM118 (no __iter__)
@@ -495,7 +547,6 @@ class KeyedTable(DataTable[Cell]):
         selected = self.selected_key
         old_cursor_row = self.cursor_row if selected is not None else 0
         columns = [ColumnKey(k) for k in self.column_keys]
-        width = len(columns)
         old_order = self._order
         # what the visible rows show now: a row that moved is repainted only where the
         # row now at its place looks different (neighbours often look alike)
@@ -533,13 +584,7 @@ class KeyedTable(DataTable[Cell]):
                 old_cells[key] = values
                 stats.added += 1
                 continue
-            row = data[keys[key]]
-            for index in range(width):
-                value = values[index] if index < len(values) else ""
-                if not same_cell(before[index] if index < len(before) else "", value):
-                    row[columns[index]] = value
-                    dirty.append((key, index))
-            old_cells[key] = values
+            self._write_cells(key, before, values, columns, dirty)
         stats.changed_cells = len(dirty)
 
         # 4. order: rewrite the index map once if it differs
@@ -552,13 +597,17 @@ class KeyedTable(DataTable[Cell]):
         if stats.added or stats.removed or order != old_order or dirty:
             # the render caches: drop the rows that changed or moved (their cells carry
             # their index and cursor state), keep every other row's
-            forget = {keys[k] for k, _ in dirty}
-            forget.update(RowKey(k) for k in removed)
-            if order != old_order:
-                old_index = {k: i for i, k in enumerate(old_order)}
-                forget.update(keys[k] for i, k in enumerate(order) if old_index.get(k, -1) != i)
             resized = bool(stats.added or stats.removed)
-            self._forget_rows(forget, moved=resized or order != old_order)
+            if order != old_order:
+                # rows moved: usually every row below the first move (a pod that starts
+                # crashing goes to the top). Dropping the caches wholesale is cheaper than
+                # finding the moved ones among 5,000, and costs no line that stays on
+                # screen: only the lines refreshed below are rendered again
+                self._forget_rows(None)
+            else:
+                forget = {keys[k] for k, _ in dirty}
+                forget.update(RowKey(k) for k in removed)
+                self._forget_rows(forget, moved=resized)
             self._repaint(old_order, order, seen, dirty, resized=resized)
 
         if was_empty and order and self.columns:
@@ -572,11 +621,55 @@ class KeyedTable(DataTable[Cell]):
         self.last_sync = stats
         return stats
 
+    def sync_in_place(self, changed: Mapping[str, Sequence[Cell]]) -> SyncStats:
+        """The cells of these rows changed, and nothing else since the last sync: the same
+        rows in the same order (the mapping given to sync was updated with them). Costs
+        the changed rows only, where sync would compare every row."""
+        shown = self._shown_indexes
+        projected = len(shown) != len(self._all_specs)
+        if (
+            not self._sized
+            or (projected and shown != self._projected_columns)
+            or any(key not in self._cells for key in changed)
+        ):
+            return self.sync(self._wanted)
+        if projected:
+            changed = self._project(changed, shown, update=True)
+        columns = [ColumnKey(k) for k in self.column_keys]
+        dirty: list[tuple[str, int]] = []
+        for key, values in changed.items():
+            before = self._cells[key]
+            if before is not values:
+                self._write_cells(key, before, values, columns, dirty)
+        if dirty:
+            self._forget_rows({self._keys[k] for k, _ in dirty}, moved=False)
+            self._repaint(self._order, self._order, [], dirty, resized=False)
+        self.last_sync = SyncStats(changed_cells=len(dirty))
+        return self.last_sync
+
+    def _write_cells(
+        self,
+        key: str,
+        before: Sequence[Cell],
+        values: Sequence[Cell],
+        columns: list[ColumnKey],
+        dirty: list[tuple[str, int]],
+    ) -> None:
+        """A row's changed cells into DataTable's data, each noted in `dirty`."""
+        row = self._data[self._keys[key]]
+        for index in range(len(columns)):
+            value = values[index] if index < len(values) else ""
+            if not same_cell(before[index] if index < len(before) else "", value):
+                row[columns[index]] = value
+                dirty.append((key, index))
+        self._cells[key] = values
+
     def _project(
-        self, full: Mapping[str, Sequence[Cell]], shown: list[int]
+        self, full: Mapping[str, Sequence[Cell]], shown: list[int], update: bool = False
     ) -> dict[str, Sequence[Cell]]:
-        """The shown columns of every row. A row whose cells are the same object as at the
-        last sync gets the same projection back, so the diff skips it by identity instead
+        """The shown columns of every row (with `update`, of these rows, the cache of the
+        others kept). A row whose cells are the same object as at the last sync gets the
+        same projection back, so the diff skips it by identity instead
         of comparing its cells (5,000 pods in a narrow panel: every sync)."""
         cache = self._projected if shown == self._projected_columns else {}
         out: dict[str, Sequence[Cell]] = {}
@@ -587,6 +680,9 @@ class KeyedTable(DataTable[Cell]):
                 hit = (values, tuple(values[i] if i < len(values) else "" for i in shown))
             fresh[key] = hit
             out[key] = hit[1]
+        if update:  # some of the rows (sync_in_place): the others keep theirs
+            self._projected.update(fresh)
+            return out
         self._projected_columns = shown
         self._projected = fresh
         return out

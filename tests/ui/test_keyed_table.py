@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets.data_table import ColumnKey
 
-from cockpit.ui.keyed_table import Cell, Column, KeyedTable
+from cockpit.ui.keyed_table import Cell, Column, KeyedTable, MiddleText
 
 COLUMNS = (
     Column("name", "NAME", 10, flex=True),
@@ -329,7 +329,7 @@ async def test_a_fit_column_grows_at_once_and_narrows_only_when_it_stays_narrowe
 
 
 def test_middle_text_keeps_the_suffix() -> None:
-    from cockpit.ui.keyed_table import MiddleText, suffix_keep
+    from cockpit.ui.keyed_table import suffix_keep
 
     name = "payments-api-7d4b9c6f5-ct8wt"
     assert suffix_keep(name) == 6
@@ -367,6 +367,14 @@ async def test_cells_look_exactly_as_datatable_draws_them() -> None:
                 ("spans", (spans, Text("", style="red", end=""), "12d")),
                 ("long", ("x" * 80, "CrashLoopBackOff", "—")),
                 ("markup", ("[b]not bold[/b]", "ok", "1s")),
+                (
+                    "middle",
+                    (
+                        MiddleText("payments-api-7d4b9c6f5-" + "q" * 40 + "-ct8wt", keep=6),
+                        MiddleText("Running"),
+                        "1s",
+                    ),
+                ),
             ]
         )
         await pilot.pause()
@@ -390,3 +398,70 @@ async def test_cells_look_exactly_as_datatable_draws_them() -> None:
         finally:
             KeyedTable._render_cell = original  # type: ignore[method-assign]
         assert ours == theirs
+
+
+class TwoTablesApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="left")
+        yield KeyedTable(COLUMNS, id="right")
+
+
+async def test_a_focus_change_repaints_the_header_and_the_cursor_row_only() -> None:
+    """Tab between two tables at 200x50: each repaints the two lines the focus restyles
+    (header, cursor row), not its 20 visible rows (issue 14: fewer lines per key)."""
+    app = TwoTablesApp()
+    async with app.run_test(size=(200, 50)) as pilot:
+        left, right = app.query(KeyedTable).results(KeyedTable)
+        for t in (left, right):
+            t.sync(rows([f"pod-{i:02}" for i in range(40)]))
+        left.focus()
+        await pilot.pause()
+        await pilot.pause()
+        drawn: list[tuple[str, int]] = []
+        original = KeyedTable.render_line
+
+        def counting(self: KeyedTable, y: int):  # type: ignore[no-untyped-def]
+            drawn.append((str(self.id), y))
+            return original(self, y)
+
+        KeyedTable.render_line = counting  # type: ignore[method-assign]
+        try:
+            for _ in range(3):
+                drawn.clear()
+                await pilot.press("tab")
+                await pilot.pause()
+                await pilot.pause()
+                for name in ("left", "right"):
+                    lines = sorted({y for who, y in drawn if who == name})
+                    assert lines == [0, 1], (name, lines)  # the header, the cursor row
+        finally:
+            KeyedTable.render_line = original  # type: ignore[method-assign]
+        # and what they show is right: the cursor is drawn in the focused table's style
+        assert app.focused is not None and app.focused.id in {"left", "right"}
+
+
+async def test_rows_changed_in_place_cost_those_rows_and_show_as_a_full_sync() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        t = app.table
+        wanted = dict(rows(["a", "b", "c", "d"]))
+        t.sync(wanted)
+        await pilot.pause()
+        wanted["c"] = ("c", "CrashLoop", "2d")
+        stats = t.sync_in_place({"c": wanted["c"]})
+        assert stats.changed_cells == 2 and not stats.reordered
+        assert t.row_keys() == ["a", "b", "c", "d"]
+        assert shown(t)[2] == ["c", "CrashLoop", "2d"]
+        # at a width that drops a column, the kept columns change
+        await pilot.resize_terminal(24, 20)
+        await pilot.pause()
+        wanted["a"] = ("a", "Error", "3d")
+        t.sync_in_place({"a": wanted["a"]})
+        assert shown(t)[0] == ["a", "Error"]
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert shown(t)[0] == ["a", "Error", "3d"]
+        # a row the table does not hold: a full sync of what it was given
+        wanted["e"] = ("e", "ok", "1d")
+        t.sync_in_place({"e": wanted["e"]})
+        assert t.row_keys() == ["a", "b", "c", "d", "e"]

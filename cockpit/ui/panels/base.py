@@ -92,6 +92,12 @@ class Panel(Vertical):
         """The rows to show, unhealthy first. Subclasses fill self.items too."""
         raise NotImplementedError
 
+    def changed_in_place(self) -> dict[str, Sequence[Cell]] | None:
+        """After build_rows: the rows whose cells changed since the build before, when
+        nothing else did (same rows, same order); None when the panel cannot tell. Lets a
+        watch batch of 20 changed pods cost 20 rows, not a diff of 5,000."""
+        return None
+
     def title_counts(self) -> str:
         return ""
 
@@ -135,7 +141,23 @@ class Panel(Vertical):
         synced = self._synced
         # a panel that hands back the very same list has nothing new: skip the diff
         table = self.table
+        in_place = self.changed_in_place()
         if (
+            in_place is not None
+            and synced is not None
+            and synced[0] is not rows
+            and not needle
+            and not synced[1]
+            and keep is None
+            and synced[2] is None
+            and table.holds(synced[3])
+        ):
+            # every row shown, and only some changed in place: those cells, nothing else
+            shown = synced[3]
+            shown.update(in_place)
+            table.sync_in_place(in_place)
+            self._synced = (rows, needle, keep, shown)
+        elif (
             synced is None
             or synced[0] is not rows
             or synced[1] != needle

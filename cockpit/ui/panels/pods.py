@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from textual.binding import Binding
@@ -125,6 +126,9 @@ class PodsPanel(Panel):
         self._sorted_once = False
         self._index: dict[str, int] = {}  # pod key -> its position in _sorted
         self._widths: dict[str, int] = {}  # what every row's content needs, at the last sort
+        self._ages_due = -math.inf  # the first time (timestamp) an age text changes
+        # the rows the last build changed in place (same pods, same order), else None
+        self._in_place: dict[str, Sequence[Cell]] | None = None
 
     def build_rows(self) -> list[Row]:
         now = self.cockpit.clock.now()
@@ -160,6 +164,7 @@ class PodsPanel(Panel):
         )
         changed = bool(fresh) or not same_pods
         moved: list[int] = []  # the positions whose row changed, when the order is kept
+        self._in_place = None
         if changed and settling and same_pods:
             # the same pods, some in a new state: new cells in place, the order waits.
             # Only the new pods are touched: 5,000 rows cost nothing when 20 changed.
@@ -180,31 +185,47 @@ class PodsPanel(Panel):
             self._sorted_once, self._resort = True, False
             self._rows = []  # every row again, below
         sorted_ = self._sorted
-        for at, entry in enumerate(sorted_):
-            if now_ts >= entry.valid_until and entry.set_times(age_now):
-                moved.append(at)
+        if now_ts >= self._ages_due:
+            # an age text changes only when its kubectl unit ticks: the 5,000 are walked
+            # only when the first of them is due; new pod objects (no ages yet) at once
+            due = math.inf
+            for at, entry in enumerate(sorted_):
+                if now_ts >= entry.valid_until and entry.set_times(age_now):
+                    moved.append(at)
+                due = min(due, entry.valid_until)
+            self._ages_due = due
+        elif fresh:
+            due = self._ages_due
+            for key in fresh:
+                entry = entries[key]
+                if entry.set_times(age_now):
+                    moved.append(self._index[key])
+                due = min(due, entry.valid_until)
+            self._ages_due = due
         if len(self._rows) != len(sorted_):
             self._rows = [(e.key, e.cells, e.search) for e in sorted_]
             self.table.set_content_widths(self._content_widths(sorted_))
         elif moved:
             rows = list(self._rows)  # a new list: the panel diffs it (same list: no change)
+            in_place: dict[str, Sequence[Cell]] = {}
             for at in moved:
                 entry = sorted_[at]
                 rows[at] = (entry.key, entry.cells, entry.search)
+                in_place[entry.key] = entry.cells
             self._rows = rows
+            self._in_place = in_place
             # widths only grow here; the next full sort may narrow them
             widths = self._content_widths([sorted_[at] for at in moved])
             self._widths = {k: max(n, self._widths.get(k, 0)) for k, n in widths.items()}
             self.table.set_content_widths(self._widths)
         return self._rows
 
+    def changed_in_place(self) -> dict[str, Sequence[Cell]] | None:
+        return self._in_place
+
     def _content_widths(self, entries: list[_PodEntry]) -> dict[str, int]:
-        name = status = restarts = age = 0
-        for w in (e.widths for e in entries):
-            name = max(name, w[0])
-            status = max(status, w[1])
-            restarts = max(restarts, w[2])
-            age = max(age, w[3])
+        columns = list(zip(*(e.widths for e in entries), strict=True)) or [(0,)] * 4
+        name, status, restarts, age = (max(c) for c in columns)
         widths = {"name": name, "status": status, "restarts": restarts, "age": age}
         if len(entries) == len(self._sorted):
             self._widths = widths
