@@ -245,6 +245,8 @@ class SQLiteStore:
         self._writing = threading.local()  # .depth: transactions open in this thread
         self._read_lock = threading.Lock()
         self._reader: sqlite3.Connection | None = None
+        self._commits = 0  # this store's commits (what cached reads are checked against)
+        self._active: tuple[object, list[Incident]] | None = None  # (version, incidents)
         # FULL: a committed event is on disk before add_event returns (SIGKILL-safe).
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -301,6 +303,7 @@ class SQLiteStore:
             finally:
                 self._writing.depth -= 1
             self._db.execute("COMMIT")
+            self._commits += 1
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         if self._reader is not None and not getattr(self._writing, "depth", 0):
@@ -347,8 +350,27 @@ class SQLiteStore:
         return self._incident(rows[0]) if rows else None
 
     def active_incidents(self) -> list[Incident]:
+        """Cached until something is committed: the header asks on every repaint, on the UI
+        thread, and an uncached read of a :memory: store waits for any write in progress."""
+        writing = bool(getattr(self._writing, "depth", 0))
+        version = None if writing else self._version()
+        cached = self._active
+        if cached is not None and version is not None and cached[0] == version:
+            return list(cached[1])
         rows = self.query("SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY started_at, id")
-        return [self._incident(r) for r in rows]
+        incidents = [self._incident(r) for r in rows]
+        if version is not None:  # a commit since `version` was read only makes it stale
+            self._active = (version, incidents)
+        return list(incidents)
+
+    def _version(self) -> object:
+        """Changes whenever anything is committed: this store's commits, and for a file
+        the reader's data_version (a commit by any other connection, any process)."""
+        if self._reader is None:
+            return self._commits
+        with self._read_lock:
+            row = self._reader.execute("PRAGMA data_version").fetchone()
+        return (self._commits, row[0])
 
     def incidents(self, limit: int = 50) -> list[Incident]:
         rows = self.query("SELECT * FROM incidents ORDER BY started_at DESC LIMIT ?", (limit,))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from cockpit.domain import Incident
 from cockpit.incident.store import SQLiteStore
@@ -51,4 +52,43 @@ def test_an_in_memory_store_still_reads_what_it_wrote(incident: Incident) -> Non
     memory = SQLiteStore()  # one connection: a second :memory: one would be another store
     memory.create_incident(incident)
     assert memory.get_incident(incident.id) == incident
+    memory.close()
+
+
+def test_the_incidents_on_the_panel_follow_every_commit(
+    store: SQLiteStore, incident: Incident, tmp_path: Path
+) -> None:
+    assert [i.title for i in store.active_incidents()] == ["Checkout errors"]
+    store.update_incident(replace(incident, title="Checkout down"))
+    assert [i.title for i in store.active_incidents()] == ["Checkout down"]
+    # another process on the same file (a second cockpit, `cockpit incident ...`)
+    other = SQLiteStore(tmp_path / "cockpit.db")
+    other.update_incident(replace(incident, title="written elsewhere"))
+    other.close()
+    assert [i.title for i in store.active_incidents()] == ["written elsewhere"]
+
+
+def test_an_in_memory_store_answers_the_panel_while_a_write_is_open(incident: Incident) -> None:
+    memory = SQLiteStore()
+    memory.create_incident(incident)
+    assert [i.id for i in memory.active_incidents()] == [incident.id]
+    opened, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with memory.transaction() as db:
+            db.execute("UPDATE incidents SET title=? WHERE id=?", ("renamed", incident.id))
+            opened.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert opened.wait(5)
+        began = time.monotonic()
+        [seen] = memory.active_incidents()
+        assert time.monotonic() - began < 2 and seen.title == "Checkout errors"
+    finally:
+        release.set()
+        writer.join(10)
+    assert [i.title for i in memory.active_incidents()] == ["renamed"]
     memory.close()
