@@ -19,7 +19,6 @@ from cockpit.runbooks import Step
 from cockpit.ui.context import Cockpit
 from cockpit.ui.details import alert_detail
 from cockpit.ui.screens.forms import Field, confirm
-from cockpit.ui.screens.runbook import RunbookScreen, done_labels
 from cockpit.ui.screens.views import DetailScreen
 from cockpit.ui.text import clean
 
@@ -127,6 +126,10 @@ async def unfollow(cockpit: Cockpit) -> None:
 
 async def runbook(cockpit: Cockpit, group: AlertGroup) -> None:
     """o: the group's runbook in a screen; x checks a step off on the timeline, once."""
+    # imported here: its Markdown widget and markdown-it cost ~40 ms of every start-up,
+    # and the first screen never shows a runbook
+    from cockpit.ui.screens.runbook import RunbookScreen, done_labels
+
     library = cockpit.runtime.runbooks
     loading = asyncio.ensure_future(library.load(group))
     done, _ = await asyncio.wait({loading}, timeout=0.3)
