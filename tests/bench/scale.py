@@ -59,7 +59,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tests.bench.bench_screen import CHILD, Session, full_screen, key_samples, pct
+from tests.bench.bench_screen import (
+    CHILD,
+    Session,
+    full_screen,
+    key_samples,
+    pct,
+    precompile,
+)
 
 PYTHON = sys.executable
 MGMT = "http://127.0.0.1:15672"
@@ -1019,6 +1026,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not alertmanager_available():
         raise SystemExit("prometheus-alertmanager is not installed (bash tests/run.sh installs it)")
+    precompile()
     began = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="cockpit-scale-"))
     if args.profile:
