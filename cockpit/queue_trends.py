@@ -29,7 +29,7 @@ class _History:
     """Samples plus running sums (exact ints: times in ms) and a sliding maximum, so the
     slope and the sparkline's scale cost O(1) per queue however long the window is."""
 
-    __slots__ = ("_first", "_peaks", "s_t", "s_tt", "s_tv", "s_v", "times", "values")
+    __slots__ = ("_first", "_peaks", "run", "s_t", "s_tt", "s_tv", "s_v", "times", "values")
 
     def __init__(self) -> None:
         self.times: deque[float] = deque()
@@ -37,10 +37,12 @@ class _History:
         self.s_t = self.s_v = self.s_tt = self.s_tv = 0
         self._first = 0  # sequence number of values[0]
         self._peaks: deque[tuple[int, int]] = deque()  # (seq, value), values decreasing
+        self.run = 0  # how many of the last values are equal (a still queue: all of them)
 
     def append(self, t: float, value: int) -> None:
         if len(self.times) >= MAX_SAMPLES:
             self.popleft()
+        self.run = self.run + 1 if self.values and self.values[-1] == value else 1
         seq = self._first + len(self.values)
         self.times.append(t)
         self.values.append(value)
@@ -117,11 +119,15 @@ class QueueTrends:
         history = self._queues.get(key)
         if history is None or not history.values or width <= 0:
             return ""
-        values = list(islice(reversed(history.values), width))[::-1]
         top = history.top
+        last = len(BARS) - 1
+        shown = min(width, len(history.values))
+        if history.run >= shown:  # a still queue (most of a thousand): one bar, repeated
+            value = history.values[-1]
+            return BARS[min(last, round(value * last / top)) if top > 0 else 0] * shown
+        values = list(islice(reversed(history.values), width))[::-1]
         if top <= 0:
             return BARS[0] * len(values)
-        last = len(BARS) - 1
         return "".join(BARS[min(last, round(v * last / top))] for v in values)
 
     def growth_per_minute(self, key: str) -> float:

@@ -7,6 +7,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cockpit.clock import FrozenClock
 from cockpit.config import QueueThreshold
@@ -98,3 +100,24 @@ def test_a_thousand_queues_stay_cheap(clock: FrozenClock) -> None:
     size = sum(sys.getsizeof(h.values) + sys.getsizeof(h.times) for h in trends._queues.values())
     assert size < 8_000_000, size
     assert elapsed < 5.0, elapsed  # generous for a loaded 2-core machine
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0, 0, 5, 5, 5, 40, 1000]), min_size=1, max_size=60),
+    width=st.integers(min_value=1, max_value=12),
+)
+def test_a_still_queue_draws_the_same_sparkline_as_a_moving_one(
+    values: list[int], width: int
+) -> None:
+    """The fast path for a queue whose last samples are equal (most of a thousand) draws
+    exactly what drawing every sample would; the 2-minute window trims old samples."""
+    clock = FrozenClock()
+    trends = QueueTrends(window=timedelta(minutes=2), clock=clock)
+    feed(trends, clock, values)
+    history = trends.history("//q")
+    shown = history[-width:]
+    top = max(history)
+    last = len(BARS) - 1
+    expected = "".join(BARS[min(last, round(v * last / top)) if top > 0 else 0] for v in shown)
+    assert trends.sparkline("//q", width) == expected
