@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import math
 import signal
 import time
@@ -38,6 +37,7 @@ from cockpit.domain import ActionResult, AlertGroup, TimelineEvent
 from cockpit.live import Freshness, LiveState
 from cockpit.pivot import Following
 from cockpit.runtime import HINTS, Runtime
+from cockpit.ui.collector import IdleCollector
 from cockpit.ui.context import Cockpit, Flow
 from cockpit.ui.details import help_text
 from cockpit.ui.feeds import Feeds
@@ -60,7 +60,6 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 SESSION_HEARTBEAT = 15 * 60  # seconds between "session active" audit lines
-FREEZE_AFTER = 60.0  # seconds: a feed that never loads does not keep the collector busy
 FLUSH_GAP = 0.5  # seconds between two syncs of a watch-fed panel (mark_dirty)
 THROTTLED = {"pods"}
 # the four panels stand side by side only when each gets this many columns (a pod's name,
@@ -156,13 +155,7 @@ class CockpitApp(App[None]):
         )
         self.feeds = Feeds(self)
         self._dirty: set[str] = set()
-        self._frozen = False  # gc.freeze() done (see _freeze_when_loaded)
-        # no cycle collection while the first data loads: 5,000 pods and 2,000 alerts are
-        # tens of thousands of objects that all live on, and each collection walked what
-        # had come so far (~0.4 CPU-s of the first screen); collected once, at the freeze
-        self._gc_was_on = gc.isenabled()
-        gc.disable()
-        self._started = time.monotonic()
+        self.collector = IdleCollector()  # off while the first data loads (see there)
         self._deferred: set[str] = set()  # waiting for FLUSH_GAP since their last sync
         self._flushed: dict[str, float] = {}  # panel -> time.monotonic() of its last sync
         self._flows: dict[object, Worker[None]] = {}  # flow -> its worker while it runs
@@ -242,10 +235,12 @@ class CockpitApp(App[None]):
 
     def on_unmount(self) -> None:
         self.actions.session("end")
-        if self._frozen:  # what was frozen can be collected again (tests run many apps)
-            gc.unfreeze()
-        if self._gc_was_on:
-            gc.enable()
+        self.collector.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.collector.input()  # a full collection waits for a quiet moment
+        await super().on_event(event)
 
     def on_resize(self, event: events.Resize) -> None:
         # the event's size: this handler runs before App._on_resize updates self.size
@@ -309,8 +304,8 @@ class CockpitApp(App[None]):
     def tick(self) -> None:
         """Once a second: ages in the header, timers on the incident, ages in rows."""
         self.feeds.tick()
-        if not self._frozen:
-            self._freeze_when_loaded()
+        fresh = self.live.freshness.values()
+        self.collector.tick(loaded=all(f.last_ok is not None for f in fresh if f.configured))
         self.render_status()
         # only the panels whose text moves with time by now: a refresh that changes nothing
         # still diffs every row, and a key pressed meanwhile waits behind it
@@ -324,20 +319,6 @@ class CockpitApp(App[None]):
                 due.append(name)
         if due:
             self.mark_dirty(*due)
-
-    def _freeze_when_loaded(self) -> None:
-        """Once every configured feed has loaded (or after FREEZE_AFTER), what the cockpit
-        holds for its whole life (modules, widgets, 5,000 pods, 2,000 alerts) leaves the
-        cycle collector's view (gc.freeze): a full collection walked all of it, 250-400 ms
-        with the UI thread stopped, and keys waited (scale world under churn)."""
-        fresh = self.live.freshness.values()
-        loaded = all(f.last_ok is not None for f in fresh if f.configured)
-        if loaded or time.monotonic() - self._started > FREEZE_AFTER:
-            self._frozen = True
-            gc.collect()  # the start's own garbage first: frozen garbage is never freed
-            gc.freeze()
-            if self._gc_was_on:
-                gc.enable()
 
     def render_status(self, width: int | None = None, height: int | None = None) -> None:
         bars = self.query(StatusBar)

@@ -82,5 +82,5 @@ async def test_what_is_loaded_is_frozen_for_the_collector_and_unfrozen_on_exit(
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         await until(pilot, lambda: gc.get_freeze_count() > 0, "frozen once the feeds loaded")
-        assert app._frozen
+        assert app.collector.frozen
     assert gc.get_freeze_count() == 0
