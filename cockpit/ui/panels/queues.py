@@ -51,6 +51,7 @@ class QueuesPanel(Panel):
         self._palette: object = None
         self._sort_depth: dict[str, int] = {}  # key -> the depth its place was sorted by
         self._bad: set[str] = set()  # keys of queues at warn or crit, or stalled
+        self._names: dict[str, tuple[str, Text]] = {}  # key -> (level, its name cell)
 
     def _sticky_depth(self, queue: QueueDepth) -> int:
         key, total = queue.key, queue.total
@@ -64,7 +65,7 @@ class QueuesPanel(Panel):
         thresholds = self.cockpit.queue_thresholds
         palette = self.cockpit.palette
         if palette is not self._palette:
-            self._palette, self._made = palette, {}
+            self._palette, self._made, self._names = palette, {}, {}
         decorated = []
         for queue in self.cockpit.live.queues:
             level = trends.level(queue, thresholds)
@@ -107,6 +108,7 @@ class QueuesPanel(Panel):
         if len(made) != len(rows):
             for key in [k for k in made if k not in self.items]:
                 del made[key]
+                self._names.pop(key, None)
         if len(self._sort_depth) != len(rows):
             for key in [k for k in self._sort_depth if k not in self.items]:
                 del self._sort_depth[key]
@@ -120,23 +122,27 @@ class QueuesPanel(Panel):
 
     def _row(self, queue: QueueDepth, level: str, spark: str, growth_text: str) -> Row:
         palette = self.cockpit.palette
-        style = palette.level(level) if level != "ok" else palette.plain
-        # the vhost only tells rows apart when several are shown
-        one_vhost = queue.vhost in {"/", ""} or self._single_vhost
-        name = queue.name if one_vhost else f"{queue.vhost}/{queue.name}"
-        consumers = Text(
-            str(queue.consumers),
-            style=palette.crit if queue.stalled else palette.plain,
-            end="",
-        )
+        ok = level == "ok"
+        style = palette.plain if ok else palette.level(level)
+        # under churn every row of a thousand is made again on each poll (its sparkline
+        # moves on): plain strings where nothing is coloured (numbers and bars, never
+        # markup), and the name, which is outside text, cleaned once per queue and level
+        name = self._names.get(queue.key)
+        if name is None or name[0] != level:
+            # the vhost only tells rows apart when several are shown
+            one_vhost = queue.vhost in {"/", ""} or self._single_vhost
+            shown = queue.name if one_vhost else f"{queue.vhost}/{queue.name}"
+            name = self._names[queue.key] = (level, plain(shown, style="" if ok else str(style)))
+        ready = compact(queue.ready)
+        consumers = str(queue.consumers)
         return (
             queue.key,
             (
-                plain(name, style=str(style) if level != "ok" else ""),
-                Text(compact(queue.ready), style=style, end=""),
+                name[1],
+                ready if ok else Text(ready, style=style, end=""),
                 compact(queue.unacked),
-                consumers,
-                Text(spark, style=style, end=""),
+                Text(consumers, style=palette.crit, end="") if queue.stalled else consumers,
+                spark if ok else Text(spark, style=style, end=""),
                 growth_text,
             ),
             f"{queue.key} {'stalled' if queue.stalled else ''}",
