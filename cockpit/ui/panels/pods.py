@@ -10,6 +10,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from textual.binding import Binding
 
@@ -32,6 +33,7 @@ def pod_rank(pod: PodHealth) -> tuple[int, int, str]:
 
 
 AGE_STEP = timedelta(seconds=15)
+_RANK = attrgetter("rank")
 # Under churn (pods crashing and recovering every second) the order settles: a pod's cells
 # change at once, but the rows are re-sorted (and the title recounted) at most this often.
 # A calm cluster re-sorts on the first change, so one pod that starts crashing moves to
@@ -176,7 +178,7 @@ class PodsPanel(Panel):
                 moved.append(at)
             self._resort = True
         elif changed or (self._resort and not settling):
-            self._sorted = sorted(entries.values(), key=lambda e: e.rank)
+            self._sorted = sorted(entries.values(), key=_RANK)
             self._index = {e.key: i for i, e in enumerate(self._sorted)}
             self.items = {e.key: e.pod for e in self._sorted}
             self._counts = self._title_counts()
