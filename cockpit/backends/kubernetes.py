@@ -39,7 +39,8 @@ from cockpit.backends.podstatus import (
     pod_decoder,
     pod_detail,
     pod_health,
-    pod_list_decoder,
+    pod_item_decoder,
+    pod_page_decoder,
     watch_event_decoder,
 )
 from cockpit.clock import Clock
@@ -1049,7 +1050,7 @@ def _gc_paused(size: int) -> Iterator[None]:
             gc.enable()
 
 
-def loads(data: bytes | str) -> Any:
+def loads(data: bytes | bytearray | str) -> Any:
     """json.loads; a body that is not JSON becomes one clear BadResponse line."""
     try:
         return json.loads(data)
@@ -1059,33 +1060,41 @@ def loads(data: bytes | str) -> Any:
         raise BadResponse("the cluster answered with malformed JSON") from None
 
 
-def parse_pod_list(data: bytes | str, now: Any) -> tuple[list[PodHealth], str]:
+def parse_pod_list(data: bytes | bytearray | str, now: Any) -> tuple[list[PodHealth], str]:
     """A raw PodList body -> (kubectl rows, the list's resourceVersion)."""
     rows, version, _token = parse_pod_page(data, now)
     return rows, version
 
 
-def parse_pod_page(data: bytes | str, now: Any) -> tuple[list[PodHealth], str, str]:
+def parse_pod_page(data: bytes | bytearray | str, now: Any) -> tuple[list[PodHealth], str, str]:
     """A raw PodList body (one page of a list, or all of it) -> (kubectl rows, the list's
     resourceVersion, its continue token, "" on the last page).
 
     msgspec decodes only the keys pod_health reads (~4x less work than json.loads on a
-    5,000-pod list); the rows come from the same pod_health as watch events."""
+    5,000-pod list), one item at a time: the items are first cut out of the body unparsed
+    (msgspec.Raw), then each is decoded, made a row and dropped. A server that answers a
+    list whole, ignoring `limit` (kmock; an API server serving from its watch cache), then
+    costs its body and the rows, not also every pod decoded at once, whose freed dicts
+    stayed resident (measured: 5,000 pods, +31 MB peak and +17 MB RSS for good).
+    The rows come from the same pod_health as watch events."""
     import msgspec
 
     with _gc_paused(len(data)):
         try:
-            body = pod_list_decoder().decode(data)
+            body = pod_page_decoder().decode(data)
+            meta = body.get("metadata") or {}
+            version = str(meta.get("resourceVersion") or "")
+            token = meta.get("continue") or ""
+            items = body.get("items") or []
+            del body
+            decode = pod_item_decoder().decode
+            rows = [pod_health(decode(item), now) for item in items]
+            del items
         except msgspec.ValidationError:
             # valid JSON of the wrong shape (items not a list of objects, ...)
             raise BadResponse("the cluster's pod list is not a PodList") from None
         except (msgspec.DecodeError, RecursionError):
             raise BadResponse("the cluster answered with malformed JSON") from None
-        meta = body.get("metadata") or {}
-        version = str(meta.get("resourceVersion") or "")
-        token = meta.get("continue") or ""
-        rows = [pod_health(item, now) for item in body.get("items") or []]
-        del body  # freed while the GC is still paused: nothing left for it to walk
     return rows, version, token
 
 
@@ -1142,8 +1151,10 @@ def _lines(response: Any) -> Iterator[bytes]:
         yield pending
 
 
-def read_body(response: Any, limit: int | None = None) -> bytes:
-    """A urllib3 response's body, refused past the size limit (limits.max_response_mb)."""
+def read_body(response: Any, limit: int | None = None) -> bytearray:
+    """A urllib3 response's body, refused past the size limit (limits.max_response_mb).
+    Into one growing buffer, not chunks joined at the end: a 14 MB pod list was the
+    chunks and their joined copy, 28 MB, at once."""
     from cockpit.backends.http import default_max_bytes
 
     cap = limit or default_max_bytes()
@@ -1154,18 +1165,16 @@ def read_body(response: Any, limit: int | None = None) -> bytes:
             f"the cluster sent a {int(declared) // (1024 * 1024)} MB response; the limit is "
             f"{cap // (1024 * 1024)} MB (limits.max_response_mb)"
         )
-    chunks: list[bytes] = []
-    size = 0
+    body = bytearray()
     for chunk in response.stream(65536):
-        size += len(chunk)
-        if size > cap:
+        if len(body) + len(chunk) > cap:
             _shutdown(response)
             raise BadResponse(
                 f"the cluster sent a response larger than {cap // (1024 * 1024)} MB "
                 "(limits.max_response_mb)"
             )
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body += chunk
+    return body
 
 
 def _set_read_timeout(response: Any, seconds: float) -> None:

@@ -145,6 +145,29 @@ def pod_list_decoder() -> Any:
 
 
 @cache
+def pod_page_decoder() -> Any:
+    """A PodList's metadata decoded, its items left raw (msgspec.Raw: slices of the body,
+    JSON-checked but not decoded), to be decoded one at a time by `pod_item_decoder`: a
+    5,000-pod list then never holds 5,000 decoded pods at once, only their rows."""
+    import msgspec
+
+    # the functional form: msgspec.Raw is imported here, lazily, and a class body's
+    # annotations (strings, with the __future__ import) could not name it
+    _PodPage = TypedDict(  # noqa: UP013
+        "_PodPage", {"metadata": _ListMeta | None, "items": list[msgspec.Raw] | None}, total=False
+    )
+    return msgspec.json.Decoder(_PodPage)
+
+
+@cache
+def pod_item_decoder() -> Any:
+    """One item of a PodList (a Pod object: not null, unlike a watch event's)."""
+    import msgspec
+
+    return msgspec.json.Decoder(_Pod)
+
+
+@cache
 def pod_decoder() -> Any:
     """The same for one pod (a watch event's object)."""
     import msgspec

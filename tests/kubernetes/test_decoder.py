@@ -155,3 +155,29 @@ def test_the_schema_holds_every_key_pod_health_reads() -> None:
     schema = _schema_paths(podstatus._Pod)
     assert seen - schema == set()
     assert {"status.containerStatuses[].state.waiting.reason", "metadata.uid"} <= seen
+
+
+def test_a_list_read_into_a_buffer_is_parsed_item_by_item_with_the_same_rows() -> None:
+    """read_body returns a bytearray (no joined copy of the chunks); its items are decoded
+    one at a time: rows, version and continue token as from the body as bytes."""
+    from cockpit.backends.kubernetes import parse_pod_page
+
+    rng = random.Random(5)
+    items = [realistic_pod(i, rng) for i in range(50)]
+    body = {"kind": "PodList", "metadata": {"resourceVersion": "9", "continue": "next"}}
+    data = json.dumps({**body, "items": items}).encode()
+    rows, version, token = parse_pod_page(bytearray(data), NOW)
+    assert rows == [pod_health(item, NOW) for item in items]
+    assert (version, token) == ("9", "next")
+    assert parse_pod_page(data, NOW) == (rows, "9", "next")
+
+
+@pytest.mark.parametrize(
+    "items",
+    [b"[null]", b'[{"metadata": {"name": 3}}]', b'[{"spec": {}}, "pod"]', b"[{}, [1]]"],
+)
+def test_one_bad_item_among_good_ones_fails_the_whole_list(items: bytes) -> None:
+    good = json.dumps(pod()).encode()
+    body = b'{"items": [' + good + b", " + items[1:-1] + b"]}"
+    with pytest.raises(BadResponse, match="not a PodList"):
+        parse_pod_list(body, NOW)
