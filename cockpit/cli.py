@@ -234,9 +234,11 @@ def run_screen(args: argparse.Namespace) -> int:
         except Exception as exc:  # a backend that cannot even be built: say which, no traceback
             sys.stderr.write(f"cockpit: cannot start: {type(exc).__name__}: {exc}\n")
             return 2
+    from cockpit.runtime import tune_malloc
     from cockpit.ui.app import CockpitApp
     from cockpit.ui.driver import HangupAwareDriver
 
+    tune_malloc()
     _log_to_file(runtime)
     app = CockpitApp(
         runtime,

@@ -71,6 +71,9 @@ class IdleCollector:
         self.frozen = True
         gc.collect()  # the start's own garbage first: frozen garbage is never freed
         gc.freeze()
+        from cockpit.runtime import release_free_memory
+
+        release_free_memory()  # what the first load freed (its bodies, parsed JSON)
         self._full = now
         young, middle, _full = self._threshold
         gc.set_threshold(young, middle, AUTOMATIC_FULL)
