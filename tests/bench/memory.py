@@ -3,6 +3,12 @@
     .venv/bin/python -m tests.bench.memory            # the backends as the feeds run them
     .venv/bin/python -m tests.bench.memory --app      # and the whole app, headless, 200x50
     .venv/bin/python -m tests.bench.memory --trace    # tracemalloc: peak and what stays
+    .venv/bin/python -m tests.bench.memory --app --unpaged --growth --watch 60
+        # lists answered whole (as scale.py's kmock does); what the app keeps after its
+        # first screen, by where it was made; --every 5: RSS every 5 s meanwhile
+    MEMORY_SMAPS=1 ...  # each phase also: pymalloc arenas, RSS by mapping (heap, threads'
+                        # malloc arenas, stacks, anonymous, files); MEMORY_TB=1: --trace's
+                        # "what stays" by traceback, not by file
 
 The world is scale.py's (its generators): 5,000 pods in 20 namespaces on kmock's emulator
 (with limit/continue paging, tests/kubernetes/paging.py, as a real API server pages),
@@ -45,15 +51,18 @@ def status_mb() -> tuple[float, float]:
 # --------------------------------------------------------------------------- the world
 
 
-async def serve_pods(count: int) -> None:
-    """The kmock child: a paging emulator with `count` pods; prints its URL, runs until stdin
-    closes."""
+async def serve_pods(count: int, paged: bool = True) -> None:
+    """The kmock child: a paging emulator with `count` pods (kmock's own, which answers a
+    list whole whatever its limit, as scale.py's world does, when not `paged`); prints its
+    URL, runs until stdin closes."""
     import kmock
 
     from tests.bench.scale import scale_pods
     from tests.kubernetes.paging import PagingEmulator
 
-    class Emulator(PagingEmulator):
+    base = PagingEmulator if paged else kmock.KubernetesEmulator
+
+    class Emulator(base):  # type: ignore[misc, valid-type]
         """A watch from a resourceVersion streams changes only, as an API server's does
         (kmock replays every object first): scale.py's world does the same."""
 
@@ -81,6 +90,69 @@ async def serve_pods(count: int) -> None:
 # --------------------------------------------------------------------------- the measured side
 
 
+def smaps() -> dict[str, float]:
+    """RSS (MB) by kind of mapping: the main heap (brk), other threads' malloc arenas (an
+    rw part and a no-access rest, 64 MB in all), thread stacks (8 MB after a guard page),
+    other anonymous maps (pymalloc's 1 MB arenas, big mallocs), files (code)."""
+    maps: list[tuple[int, int, str, str, float]] = []
+    with open("/proc/self/smaps") as lines:
+        for line in lines:
+            head = line.split()
+            if "-" in head[0] and not head[0].endswith(":"):
+                start, end = (int(x, 16) for x in head[0].split("-"))
+                maps.append((start, end, head[1], head[5] if len(head) > 5 else "", 0.0))
+            elif head[0] == "Rss:":
+                a, b, perms, name, _ = maps[-1]
+                maps[-1] = (a, b, perms, name, int(head[1]) / 1024)
+    kinds: dict[str, float] = {}
+    for i, (start, end, perms, name, rss) in enumerate(maps):
+        size = end - start
+        after = maps[i + 1] if i + 1 < len(maps) else None
+        before = maps[i - 1] if i else None
+        if name == "[heap]":
+            kind = "heap"
+        elif name.startswith("/"):
+            kind = "files"
+        elif name:
+            kind = name
+        elif (
+            after is not None
+            and after[2].startswith("---")
+            and after[0] == end
+            and (after[1] - start) == 64 << 20
+        ) or (perms.startswith("rw") and size == 64 << 20):
+            kind = "arenas"
+        elif (
+            before is not None
+            and before[2].startswith("---")
+            and before[1] == start
+            and size == 8 << 20
+        ):
+            kind = "stacks"
+        else:
+            kind = "anon"
+        kinds[kind] = kinds.get(kind, 0.0) + rss
+    return kinds
+
+
+def pymalloc_mb() -> float:
+    """MB in pymalloc's arenas now (from sys._debugmallocstats, which writes to fd 2)."""
+    with tempfile.TemporaryFile("w+") as out:
+        saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(out.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        for line in out:
+            if line.startswith("# arenas allocated current"):
+                return int(line.split("=")[1].replace(",", "")) * 1.0
+    return 0.0
+
+
 class Phases:
     def __init__(self, trace: bool) -> None:
         self.trace = trace
@@ -103,6 +175,16 @@ class Phases:
             current, peak = tracemalloc.get_traced_memory()
             extra = f"traced {current / 2**20:6.1f} MB, peak {peak / 2**20:6.1f} MB"
             tracemalloc.reset_peak()
+        if os.environ.get("MEMORY_SMAPS"):
+            extra += f"blocks {sys.getallocatedblocks():,} pymalloc {pymalloc_mb():.1f} MB "
+            now = smaps()
+            last = getattr(self, "_smaps", {})
+            self._smaps = now
+            extra += " ".join(
+                f"{k} {v:.1f}({v - last.get(k, 0.0):+.1f})"
+                for k, v in sorted(now.items())
+                if v > 0.5
+            )
         self.rows.append((name, rss, hwm, extra))
         took = time.perf_counter() - self.began
         print(f"  {name:<34} RSS {rss:6.1f} MB  HWM {hwm:6.1f} MB  {took:5.1f} s  {extra}")
@@ -115,6 +197,14 @@ class Phases:
         snapshot = tracemalloc.take_snapshot().filter_traces(
             [tracemalloc.Filter(False, tracemalloc.__file__)]
         )
+        if os.environ.get("MEMORY_TB"):
+            print(f"  -- what stays after {title}, by where it was made:")
+            for stat in snapshot.statistics("traceback")[: limit * 3]:
+                print(f"     {stat.size / 2**20:6.2f} MB {stat.count:8,} blocks")
+                for frame in list(stat.traceback)[::-1][:6]:
+                    name = frame.filename.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
+                    print(f"         {name}:{frame.lineno}")
+            return
         print(f"  -- what stays after {title}, by file:")
         for stat in snapshot.statistics("filename")[:limit]:
             name = stat.traceback[0].filename.replace(str(ROOT) + "/", "")
@@ -143,6 +233,9 @@ async def measure(args: argparse.Namespace) -> None:
     from cockpit.ui.app import CockpitApp
 
     phases.mark("import cockpit.ui.app")
+    from cockpit.runtime import tune_malloc
+
+    tune_malloc()  # as cockpit.cli does before the app starts
     runtime = build_runtime(load_config(Path(args.config)), secrets=_Secrets())
     phases.mark("build_runtime")
     if args.trace:  # traced, its import alone would outlast the list's timeout
@@ -192,10 +285,44 @@ async def whole_app(app: Any, phases: Phases, args: argparse.Namespace) -> None:
                 break
             await pilot.pause(0.05)
         phases.mark(f"app: all shown ({len(app.live.pods):,} pods)")
-        await pilot.pause(args.watch)
-        phases.mark(f"app: {args.watch:g} s later")
+        if args.growth:
+            import tracemalloc
+
+            tracemalloc.start(12)
+            first = tracemalloc.take_snapshot()
+            await pilot.pause(args.watch)
+            phases.mark(f"app: {args.watch:g} s later (traced)")
+            growth(first, tracemalloc.take_snapshot())
+            app.exit()
+            return
+        waited = 0.0
+        while waited < args.watch:  # RSS every `--every` seconds meanwhile
+            step = min(args.every or args.watch, args.watch - waited)
+            await pilot.pause(step)
+            waited += step
+            phases.mark(f"app: {waited:g} s later")
         phases.top("the app's first screens")
         app.exit()
+
+
+def growth(first: Any, last: Any, limit: int = 12) -> None:
+    """--growth: what the app allocated and kept between two snapshots, by traceback."""
+    import tracemalloc
+
+    skip = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    stats = last.filter_traces(skip).compare_to(first.filter_traces(skip), "traceback")
+    total = sum(s.size_diff for s in stats)
+    by_file = last.filter_traces(skip).compare_to(first.filter_traces(skip), "filename")
+    print("  -- kept meanwhile, by file:")
+    for stat in by_file[:limit]:
+        name = stat.traceback[0].filename.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
+        print(f"     {stat.size_diff / 2**20:+6.2f} MB {stat.count_diff:+8,} blocks  {name}")
+    print(f"  -- kept meanwhile: {total / 2**20:+.2f} MB; the biggest, by where they were made:")
+    for stat in stats[:limit]:
+        print(f"     {stat.size_diff / 2**20:+6.2f} MB {stat.count_diff:+8,} blocks")
+        for frame in list(stat.traceback)[::-1][:8]:
+            name = frame.filename.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
+            print(f"         {name}:{frame.lineno}")
 
 
 # --------------------------------------------------------------------------- the parent
@@ -209,12 +336,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--watch", type=float, default=3.0, help="seconds of watch after SYNC")
     parser.add_argument("--trace", action="store_true", help="tracemalloc figures too")
     parser.add_argument("--app", action="store_true", help="the whole app, headless")
+    parser.add_argument("--every", type=float, default=0.0, help="with --app: RSS every N s")
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="with --app: tracemalloc from the first screen on, what the app keeps meanwhile",
+    )
+    parser.add_argument(
+        "--unpaged", action="store_true", help="lists answered whole (as in scale.py's world)"
+    )
     parser.add_argument("--serve-pods", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_pods:
-        asyncio.run(serve_pods(args.pods))
+        asyncio.run(serve_pods(args.pods, paged=not args.unpaged))
         return 0
     if args.measure:
         asyncio.run(measure(args))
@@ -237,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     vhost = f"cockpit-memory/{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "cfg")}
     world = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.memory", "--serve-pods", "--pods", str(args.pods)],
+        [sys.executable, "-m", "tests.bench.memory", "--serve-pods", "--pods", str(args.pods)]
+        + ["--unpaged"] * args.unpaged,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -253,13 +390,15 @@ def main(argv: list[str] | None = None) -> int:
             kubeconfig = write_kubeconfig(tmp / "kubeconfig", kube_url)
             config = write_config(tmp, am.url, kubeconfig, vhost)
             print(
-                f"{args.pods:,} pods (kmock, paged), {args.alerts:,} alerts, {args.queues:,} "
+                f"{args.pods:,} pods (kmock, {'unpaged' if args.unpaged else 'paged'}), "
+                f"{args.alerts:,} alerts, {args.queues:,} "
                 f"queues; load {os.getloadavg()[0]:.1f}"
             )
             command = [sys.executable, "-m", "tests.bench.memory", "--measure"]
             command += ["--config", str(config), "--watch", str(args.watch)]
             command += ["--pods", str(args.pods), "--queues", str(args.queues)]
             command += ["--trace"] * args.trace + ["--app"] * args.app
+            command += ["--growth"] * args.growth + ["--every", str(args.every)]
             subprocess.run(command, cwd=ROOT, env=env, check=True)
     finally:
         if world.stdin is not None:

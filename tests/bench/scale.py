@@ -488,6 +488,19 @@ PROBE = textwrap.dedent(
         with open(os.environ["SCALE_PROBE"], "w") as out:
             json.dump(_samples, out)
     atexit.register(_dump)
+    if os.environ.get("SCALE_RSS"):
+        # --rss-trace: VmRSS every 5 ms, a sample kept per MB it moves, and the threads alive
+        import threading
+        def _rss():
+            last = 0
+            while True:
+                with open("/proc/self/statm") as statm:
+                    rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+                if abs(rss - last) >= 1:
+                    last = rss
+                    _samples.append((time.perf_counter(), f"rss {threading.active_count()}", rss))
+                time.sleep(0.005)
+        threading.Thread(target=_rss, name="rss-probe", daemon=True).start()
     if os.environ.get("SCALE_TRACE"):
         # --trace-refresh: every repaint asked for, with its caller (whole widget or regions)
         import traceback
@@ -573,6 +586,8 @@ class Run:
     cpu_rest: float | None = None
     cpu_churn: float | None = None
     rss: float | None = None
+    rss_first: float | None = None  # VmHWM at the first full screen
+    rss_rest: float | None = None  # VmHWM after the warm-up and the window at rest
     rows: list[float] = field(default_factory=list)  # ms per Panel.refresh_rows
     paint: list[float] = field(default_factory=list)  # ms per paint
     gc: list[float] = field(default_factory=list)  # ms per full (generation 2) collection
@@ -616,6 +631,26 @@ def phase_done(session: Session, profile: str) -> None:
         session.proc.send_signal(signal.SIGUSR2)
 
 
+def print_rss_trace(
+    samples: list[Any], started: float, run: Run, size: str, churn_began: float
+) -> None:
+    """--rss-trace: the child's RSS over time (a line per MB it moved, thread count),
+    seconds from its start, with the first screen and the churn marked."""
+    print(f"RSS over time, {size} (s from start: MB, threads alive):")
+    marks = [(run.first or 0.0, "first full screen")]
+    if churn_began:
+        marks.append((churn_began - started, "churn on"))
+    line: list[str] = []
+    for t, kind, mb in samples:
+        if not kind.startswith("rss"):
+            continue
+        at = t - started
+        while marks and at >= marks[0][0]:
+            line.append(f"[{marks.pop(0)[1]}]")
+        line.append(f"{at:.2f}:{mb}({kind.split()[1]})")
+    print("  " + " ".join(line))
+
+
 def run_session(
     args: argparse.Namespace,
     cols: int,
@@ -632,6 +667,8 @@ def run_session(
     env = {**env, "SCALE_PROBE": str(probe)}
     if args.trace_refresh:
         env["SCALE_TRACE"] = "1"
+    if args.rss_trace:
+        env["SCALE_RSS"] = "1"
     if profile:
         env["SCALE_PROFILE"] = profile
     if command is None:  # the demo, at scale, exactly as bench_screen runs it
@@ -650,6 +687,7 @@ def run_session(
             return run
         run.first = shown - session.started
         run.first_cpu = session.cpu_seconds()
+        run.rss_first = session.memory()[1]
         phase_done(session, profile)
         # past the warm-up: the queues' sparklines fill in over their first 8 polls, which
         # is the cockpit starting, not the world moving
@@ -657,6 +695,7 @@ def run_session(
         while (left := warm - time.perf_counter()) > 0:
             session.pump(left)
         run.bytes_rest, run.cpu_rest = window(session, args.window)
+        run.rss_rest = session.memory()[1]
         phase_done(session, profile)
         if churn is not None:
             churn(True)
@@ -683,6 +722,8 @@ def run_session(
     with contextlib.suppress(OSError, ValueError):
         samples = json.loads(probe.read_text())
         picked = [(kind, d * 1000) for t, kind, d in samples if began <= t <= ended]
+        if args.rss_trace:
+            print_rss_trace(samples, session.started, run, f"{cols}x{rows}", began)
         if args.trace_refresh:
             calls = Counter(k for t, k, _ in samples if window_began <= t <= ended)
             print(f"repaints asked for under churn, {cols}x{rows}, per second:")
@@ -952,6 +993,8 @@ def table(title: str, by_size: dict[str, list[Run]], first_target: float) -> lis
     scalar("CPU % of a core at rest", "cpu_rest", TARGETS["cpu_rest"])
     scalar("CPU % of a core under churn", "cpu_churn", None)
     scalar("peak RSS (VmHWM, MB)", "rss", TARGETS["rss"])
+    scalar("  VmHWM by the first screen (MB)", "rss_first", None)
+    scalar("  VmHWM after warm-up and rest (MB)", "rss_rest", None)
     notes = {r.note for s in sizes for r in by_size[s] if r.note}
     lines.extend(f"  note: {n}" for n in sorted(notes))
     return lines
@@ -1011,6 +1054,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--bytes-map", action="store_true", help="print where the churn's bytes go, per row"
+    )
+    parser.add_argument(
+        "--rss-trace", action="store_true", help="print each session's RSS, MB by MB, over time"
     )
     parser.add_argument("--world", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--am-url", help=argparse.SUPPRESS)
