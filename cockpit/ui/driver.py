@@ -12,6 +12,10 @@ stdin, and a write that fails because the terminal is gone (EIO). Each one:
 
 Textual's own driver also keeps selecting on stdin after end of file (a busy loop on a
 dead session); this one stops reading instead.
+
+What Textual writes goes through a `TerminalDiff` (cockpit/ui/terminal_diff.py) on the writer
+thread: only the cells that changed reach the terminal. `COCKPIT_TERMINAL_DIFF=0` turns it off
+(Textual's output as it is, for debugging).
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import signal
 import threading
 from codecs import getincrementaldecoder
 from typing import IO, Any
 
+from textual import events
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+from cockpit.ui.terminal_diff import TerminalDiff
 
 # how long the orderly exit may take after a hang-up before the process is ended
 EXIT_WATCHDOG_SECONDS = 0.5
@@ -65,15 +73,24 @@ class _GuardedTerminal:
     EPIPE) hangs up instead of killing the writer thread, whose queue would then fill and
     block the screen for ever; later writes are dropped."""
 
-    def __init__(self, file: IO[str], on_dead: Any) -> None:
+    def __init__(self, file: IO[str], on_dead: Any, diff: TerminalDiff | None = None) -> None:
         self._terminal = file
         self._on_dead = on_dead
+        self.diff = diff
         self.dead = False
 
     def write(self, text: str) -> int:
         if not self.dead:
+            out = text
+            if self.diff is not None:
+                try:
+                    out = self.diff.feed(text)
+                except Exception:  # a bug in the diff: Textual's output as it is from now on
+                    self.diff = None
+                    out = text  # the terminal had Textual's state after the last write
             try:
-                return self._terminal.write(text)
+                if out:
+                    self._terminal.write(out)
             except (OSError, ValueError):
                 self._gone()
         return len(text)
@@ -93,10 +110,43 @@ class _GuardedTerminal:
         return getattr(self._terminal, name)
 
 
+def diff_enabled() -> bool:
+    """`COCKPIT_TERMINAL_DIFF=0` sends Textual's output as it is."""
+    return os.environ.get("COCKPIT_TERMINAL_DIFF", "1").strip().lower() not in {"0", "no", "off"}
+
+
 class HangupAwareDriver(LinuxDriver):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._file = _GuardedTerminal(self._file, self._hang_up)  # type: ignore[assignment,arg-type]
+        self.terminal_diff = TerminalDiff(*self._get_terminal_size()) if diff_enabled() else None
+        self._file = _GuardedTerminal(self._file, self._hang_up, self.terminal_diff)  # type: ignore[assignment,arg-type]
+
+    def start_application_mode(self) -> None:
+        super().start_application_mode()
+        if self.terminal_diff is None:
+            return
+        # a new size: the terminal may have cleared or moved anything, so the diff forgets
+        # what it shows before Textual's repaint (in-band resizes: process_message)
+        textual_handler = signal.getsignal(signal.SIGWINCH)
+
+        def on_resize(signum: int, frame: Any) -> None:
+            if self.terminal_diff is not None:
+                self.terminal_diff.request_resize(*self._get_terminal_size())
+            if callable(textual_handler):
+                textual_handler(signum, frame)
+
+        with contextlib.suppress(ValueError):  # not the main thread (tests)
+            signal.signal(signal.SIGWINCH, on_resize)
+
+    def process_message(self, message: Any) -> None:
+        if isinstance(message, events.Resize) and self.terminal_diff is not None:
+            self.terminal_diff.request_resize(message.size.width, message.size.height)
+        super().process_message(message)
+
+    def invalidate_screen(self) -> None:
+        """Re-send the whole screen at the next paint (the terminal was written over)."""
+        if self.terminal_diff is not None:
+            self.terminal_diff.invalidate()
 
     def run_input_thread(self) -> None:
         selector = selectors.SelectSelector()
