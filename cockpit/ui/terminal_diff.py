@@ -572,9 +572,23 @@ class TerminalDiff:
             if want_c == shown_c and want_p == shown_p:
                 continue
             runs: list[list[int]] = []
-            for x in range(w):
-                if want_c[x] == shown_c[x] and want_p[x] == shown_p[x]:
-                    continue
+            changed = [
+                x
+                for x, (a, b, p, q) in enumerate(zip(want_c, shown_c, want_p, shown_p, strict=True))
+                if a != b or p != q
+            ]
+            if not changed:
+                pass
+            elif None not in want_c and "" not in want_c:  # narrow cells only: ranges
+                start = previous = changed[0]
+                for x in changed[1:]:
+                    if x != previous + 1 and not self._cheap_gap(y, previous + 1, x):
+                        runs.append([start, previous + 1])
+                        start = x
+                    previous = x
+                runs.append([start, previous + 1])
+                changed = []
+            for x in changed:
                 cell = want_c[x]
                 if cell is None:  # not known: nothing to send (shown forgets it too)
                     continue
@@ -585,7 +599,7 @@ class TerminalDiff:
                 end = x + 2 if x + 1 < w and want_c[x + 1] == "" else x + 1
                 if runs:
                     last = runs[-1]
-                    if x < last[1]:
+                    if x <= last[1]:
                         last[1] = max(last[1], end)
                         continue
                     if self._cheap_gap(y, last[1], x):
@@ -619,6 +633,23 @@ class TerminalDiff:
         if (self._t_y, self._t_x) != (y, start):
             out.append(f"\x1b[{y + 1};{start + 1}H")
         pen = self._t_pen
+        segment = cells[start:end]
+        joined = "".join(segment)  # type: ignore[arg-type]
+        if len(joined) == end - start and "" not in segment:  # one character per cell
+            x = start
+            while x < end:
+                run_pen = pens[x]
+                stop = x + 1
+                while stop < end and pens[stop] == run_pen:
+                    stop += 1
+                if run_pen != pen:
+                    out.append(self._pen_change(pen, run_pen))
+                    pen = run_pen
+                out.append(joined[x - start : stop - start])
+                x = stop
+            self._t_pen = pen
+            self._t_y, self._t_x = y, end
+            return
         text: list[str] = []
         lost = False  # the cursor may not be where the cells say (a composed character)
         for x in range(start, end):
