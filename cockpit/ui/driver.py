@@ -86,8 +86,9 @@ class _GuardedTerminal:
                 try:
                     out = self.diff.feed(text)
                 except Exception:  # a bug in the diff: Textual's output as it is from now on
+                    # (the terminal had Textual's state after the diff's last write)
+                    out = self.diff.last_input
                     self.diff = None
-                    out = text  # the terminal had Textual's state after the last write
             try:
                 if out:
                     self._terminal.write(out)

@@ -188,8 +188,11 @@ class TerminalDiff:
 
     def __init__(self, width: int, height: int) -> None:
         self._pending = ""  # an escape sequence cut in two by a write
-        self._resize_to: tuple[int, int] | None = None
-        self._invalidate_requested = False
+        self.last_input = ""  # what the last feed had to send (its cut-off start included)
+        # requests from other threads: counters, so that none is lost to a race
+        self._resize_to = (width, height)
+        self._resizes = self._resizes_seen = 0
+        self._invalidations = self._invalidations_seen = 0
         # pens: (SGR parameters since reset, OSC 8 link "params;uri" or "") by id
         self._pens: list[tuple[str, str]] = [("", "")]
         self._pen_ids: dict[tuple[str, str], int] = {("", ""): 0}
@@ -232,24 +235,26 @@ class TerminalDiff:
     def request_resize(self, width: int, height: int) -> None:
         """The terminal has a new size: everything on it is unknown from the next write."""
         self._resize_to = (width, height)
+        self._resizes += 1
 
     def invalidate(self) -> None:
         """Forget what the terminal shows (someone else wrote on it): re-send everything."""
-        self._invalidate_requested = True
+        self._invalidations += 1
 
     # --- the writer thread ---------------------------------------------------------------
 
     def feed(self, data: str) -> str:
         """What Textual wrote -> what the terminal must receive for the same screen."""
         began = time.perf_counter()
-        if self._resize_to is not None:
-            size, self._resize_to = self._resize_to, None
-            self._resize(*size)
-        if self._invalidate_requested:
-            self._invalidate_requested = False
+        if (resizes := self._resizes) != self._resizes_seen:
+            self._resizes_seen = resizes
+            self._resize(*self._resize_to)
+        if (invalidations := self._invalidations) != self._invalidations_seen:
+            self._invalidations_seen = invalidations
             self._forget_all()
         if self._pending:
             data, self._pending = self._pending + data, ""
+        self.last_input = data
         out: list[str] = []
         self._out = out
         self._held_at = 0

@@ -22,9 +22,8 @@ def main() -> None:
     feed = terminal_diff.TerminalDiff.feed
 
     def recorded(self: terminal_diff.TerminalDiff, data: str) -> str:
-        resize = self._resize_to
-        if resize is not None:
-            log.write(json.dumps({"resize": list(resize)}) + "\n")
+        if self._resizes != self._resizes_seen:
+            log.write(json.dumps({"resize": list(self._resize_to)}) + "\n")
         log.write(json.dumps(data) + "\n")
         log.flush()
         return feed(self, data)

@@ -27,11 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyte
 import pytest
 
 from cockpit.ui.terminal_diff import TerminalDiff
-
-pyte = pytest.importorskip("pyte")
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,13 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
+import pyte
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cockpit.ui.terminal_diff import SYNC_END, SYNC_START, TerminalDiff
-
-pyte = pytest.importorskip("pyte")
 
 W, H = 30, 8
 
@@ -267,3 +265,42 @@ def test_it_sends_far_fewer_bytes_for_a_table_with_one_changing_cell() -> None:
     raw = "".join(paint(6))
     sent = "".join(pair.write(part) for part in paint(6))
     assert len(sent) < len(raw) / 20, (len(sent), len(raw))
+
+
+def test_a_failing_diff_gives_way_to_textuals_output_as_it_is() -> None:
+    import io
+
+    from cockpit.ui.driver import _GuardedTerminal
+
+    class Broken(TerminalDiff):
+        def feed(self, data: str) -> str:
+            self.last_input = data
+            raise RuntimeError("a bug")
+
+    file = io.StringIO()
+    terminal = _GuardedTerminal(file, lambda: None, Broken(80, 24))
+    terminal.write(cup(0, 0) + seg("as it came", PENS[2]))
+    assert file.getvalue() == cup(0, 0) + seg("as it came", PENS[2])
+    assert terminal.diff is None
+    terminal.write("more")
+    assert file.getvalue().endswith("more")
+
+
+def test_invalidate_re_sends_what_textual_writes_next() -> None:
+    pair = Pair()
+    body = cup(0, 0) + seg("stay", PENS[2]) + cup(0, 0)
+    pair.write(body)
+    assert pair.write(body) == ""
+    pair.diff.invalidate()
+    assert "stay" in pair.write(body)
+
+
+def test_the_switch_turns_it_off(monkeypatch: Any) -> None:
+    from cockpit.ui.driver import diff_enabled
+
+    monkeypatch.setenv("COCKPIT_TERMINAL_DIFF", "0")
+    assert not diff_enabled()
+    monkeypatch.setenv("COCKPIT_TERMINAL_DIFF", "1")
+    assert diff_enabled()
+    monkeypatch.delenv("COCKPIT_TERMINAL_DIFF")
+    assert diff_enabled()
