@@ -54,6 +54,9 @@ _PREFIX = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[P^_X][^\x1b]*\x1b?|[ -/]*)?", re.DOTALL
 )
 _DEC_MODE = re.compile(r"\x1b\[\?([0-9;]+)[hl]")
+_ANY_MODE = re.compile(r"\x1b\[(\??[0-9;]*)([hl])")
+# the alternate screen and cursor saves: the screen is forgotten, nothing else changes after
+_SCREEN_MODES = frozenset({"?47", "?1047", "?1048", "?1049"})
 # DEC private modes that change nothing on the screen nor how text or CUP land
 _HARMLESS_MODES = frozenset(
     {1, 7, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1007, 1015, 1016, 2004, 2027, 2048}
@@ -209,6 +212,8 @@ class TerminalDiff:
         # state is Textual's and what comes is passed through as it is
         self._lockstep = True
         self._garbled = False
+        self._sticky: set[str] = set()  # modes set that are not modelled
+        self._region = False  # a scroll region is set: a LF may scroll
         self._sync = 0  # 0: outside a synchronized update, 1: its start held back, 2: sent
         self._held_at = 0
         self._out: list[str] = []
@@ -328,7 +333,7 @@ class TerminalDiff:
         if not (0 <= y < self._h and 0 <= x < self._w):  # clamped by the terminal
             self._through(match.group(), forget=True)
             return
-        if self._lockstep and self._garbled:  # the terminal may not read it as a CUP
+        if self._lockstep and (self._garbled or self._sticky):  # not (known to be) a CUP
             self._out.append(match.group())
             return
         if self._lockstep:  # the terminal is where Textual is: back to diffing
@@ -365,6 +370,24 @@ class TerminalDiff:
         else:
             harmless = _HARMLESS_CSI.fullmatch(sequence) is not None
         self._through(sequence, forget=not harmless)
+        if harmless:
+            return
+        # a mode not modelled (origin, insert, margins...) changes how what follows lands:
+        # as it comes, in lockstep, until it is reset; so does a scroll region for LFs
+        if (switch := _ANY_MODE.fullmatch(sequence)) is not None:
+            prefix = "?" if switch.group(1).startswith("?") else ""
+            for param in switch.group(1).lstrip("?").split(";"):
+                name = prefix + param
+                if name in _SCREEN_MODES or (
+                    prefix and param.isdigit() and int(param) in _HARMLESS_MODES
+                ):
+                    continue
+                if switch.group(2) == "h":
+                    self._sticky.add(name)
+                else:
+                    self._sticky.discard(name)
+        elif sequence.endswith("r"):
+            self._region = sequence not in ("\x1b[r", "\x1b[;r")
 
     def _osc(self, body: str, sequence: str) -> None:
         if body.startswith("8;"):
@@ -377,12 +400,16 @@ class TerminalDiff:
         self._through(sequence, forget=False)  # a title, a clipboard: nothing on the screen
 
     def _control(self, char: str) -> None:
+        if self._tx_x == _LF_PENDING and not (
+            char == "\n" and self._tx_y < self._h - 1 and not self._region
+        ):
+            self._line_feed_through()
         if char == "\r" and self._tx_y >= 0:
             if self._lockstep:
                 self._out.append(char)
             self._tx_x = 0
             return
-        if char == "\n" and 0 <= self._tx_y < self._h - 1:
+        if char == "\n" and 0 <= self._tx_y < self._h - 1 and not self._region:
             if not self._lockstep:
                 self._line_feed()
                 return

@@ -159,7 +159,10 @@ TEXT = st.lists(
 ).map("".join)
 # (a stray C1 byte, as "\x9b": what follows is read as the terminal pleases, pyte its own way)
 HOSTILE = st.sampled_from(
-    ["\x1b[2J", "\x1b[K", "\x1b[3A", "\x1b7", "\x1b8", "\x07", "\t", "\x1b[5;9r"]
+    [
+        *("\x1b[2J", "\x1b[K", "\x1b[3A", "\x1b7", "\x1b8", "\x07", "\t", "\x1bM", "\x1b[2S"),
+        *("\x1b[2;5r", "\x1b[r", "\x1b[4h", "\x1b[4l", "\x1b[?6h", "\x1b[?6l", "\x1b[2@"),
+    ]
 )
 
 
