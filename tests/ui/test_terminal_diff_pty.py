@@ -100,7 +100,10 @@ class Recorded:
         time.sleep(0.2)
         os.close(self.slave)
         os.close(self.master)
-        return [json.loads(line) for line in self.log.read_text().splitlines() if line]
+        lines = self.log.read_text(encoding="utf-8").split("\n")
+        if lines and lines[-1]:  # the write it was killed in the middle of
+            lines.pop()
+        return [json.loads(line) for line in lines if line]
 
 
 def snapshot(screen: Any) -> tuple[Any, ...]:
