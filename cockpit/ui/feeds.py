@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -87,6 +86,8 @@ class FeedHost(Protocol):
     def mark_dirty(self, *names: str) -> None: ...
 
     def bell(self) -> None: ...
+
+    def write_terminal(self, text: str) -> None: ...
 
     def notify(self, message: str, *, severity: Any = "information") -> None: ...
 
@@ -388,15 +389,16 @@ class Feeds:
                 self.host.bell()
                 if ui.desktop_notify:
                     names = ", ".join(sorted({g.name for g in groups if g.key in new}))
-                    desktop_notify(f"cockpit: critical alert {names}")
+                    # through the terminal's writer: never in the middle of a frame
+                    self.host.write_terminal(
+                        desktop_notification(f"cockpit: critical alert {names}")
+                    )
         self._seen_critical = (
             critical if self._seen_critical is None else self._seen_critical | critical
         )
 
 
-def desktop_notify(message: str) -> None:
+def desktop_notification(message: str) -> str:
     """OSC 9 (iTerm2, kitty, WezTerm) and OSC 777 (rxvt, foot): ignored where unsupported."""
     safe = clean(message, 120).replace("\x07", "")
-    with contextlib.suppress(Exception):
-        sys.__stdout__.write(f"\x1b]9;{safe}\x07\x1b]777;notify;cockpit;{safe}\x07")  # type: ignore[union-attr]
-        sys.__stdout__.flush()  # type: ignore[union-attr]
+    return f"\x1b]9;{safe}\x07\x1b]777;notify;cockpit;{safe}\x07"
