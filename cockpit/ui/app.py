@@ -71,6 +71,7 @@ WIDE = 4 * PANEL_WIDE
 MAIN_SCREEN = {b.action.split("(")[0] for b in app_bindings() if isinstance(b, Binding)} - {
     "quit_now",
     "command_palette",
+    "redraw",
 }
 
 
@@ -320,6 +321,12 @@ class CockpitApp(App[None]):
         if due:
             self.mark_dirty(*due)
 
+    def write_terminal(self, text: str) -> None:
+        """Sequences for the terminal itself (a desktop notification), in order with the
+        frames: through the driver's writer thread, as the bell goes."""
+        if not self.is_headless and self._driver is not None:
+            self._driver.write(text)
+
     def render_status(self, width: int | None = None, height: int | None = None) -> None:
         bars = self.query(StatusBar)
         if bars:  # shutting down: the screen is gone while a timer or feed still fires
@@ -393,6 +400,15 @@ class CockpitApp(App[None]):
         if panel is not None:
             self.screen.maximize(panel, container=False)
             panel.set_zoomed(True)
+
+    def action_redraw(self) -> None:
+        """ctrl+l: the whole screen again. The terminal is sent only what changed (see
+        ui/terminal_diff.py), so after another program (a wall message, a stray write) or
+        a garbled link wrote over it, nothing would repair it by itself."""
+        invalidate = getattr(self._driver, "invalidate_screen", None)
+        if invalidate is not None:
+            invalidate()
+        self.screen.refresh()
 
     async def action_quit_now(self) -> None:
         """ctrl+c: quit from anywhere, as q does on the main screen."""

@@ -26,6 +26,7 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("g / G", "first / last row (Home / End)"),
     ("Y", "copy the selected row's name (OSC 52: works over SSH)"),
     ("?", "this help"),
+    ("ctrl+l", "redraw the whole screen (something wrote over it)"),
     ("q / ctrl+c", "quit"),
 )
 
@@ -62,6 +63,8 @@ def app_bindings() -> list[BindingType]:
         Binding("Y", "copy", "Copy", show=False),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit_now", "Quit", show=False, priority=True),
+        # as in less, vim and top: the whole screen again after something wrote over it
+        Binding("ctrl+l", "redraw", "Redraw", show=False, priority=True),
     ]
     return bindings
 

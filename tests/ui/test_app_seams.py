@@ -84,3 +84,38 @@ async def test_what_is_loaded_is_frozen_for_the_collector_and_unfrozen_on_exit(
         await until(pilot, lambda: gc.get_freeze_count() > 0, "frozen once the feeds loaded")
         assert app.collector.frozen
     assert gc.get_freeze_count() == 0
+
+
+async def test_ctrl_l_sends_the_whole_screen_again_even_over_a_dialog(app: CockpitApp) -> None:
+    """The terminal is sent only what changed: after something wrote over it, ctrl+l
+    makes the driver forget what the terminal shows and repaints every line."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        forgotten: list[bool] = []
+        app._driver.invalidate_screen = lambda: forgotten.append(True)  # type: ignore[union-attr]
+        shown: list[Any] = []
+        display = app._display
+
+        def recording(screen: Any, update: Any) -> None:
+            shown.append(getattr(update, "region", None))
+            display(screen, update)
+
+        app._display = recording  # type: ignore[method-assign]
+        await settle(pilot)
+        shown.clear()
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert forgotten == [True]
+        # one update of the whole 80x24 screen (a partial one has no single region)
+        assert any(r is not None and (r.width, r.height) == (80, 24) for r in shown), shown
+        # over a dialog too (the main screen's own keys are off there)
+        panel = app.panel("alerts")
+        assert isinstance(panel, AlertsPanel)
+        table(app, "alerts").focus()
+        panel.action_ack()
+        await modal(pilot, app, FormScreen)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert forgotten == [True, True]
+        await pilot.press("n")
+        await home(pilot, app)
