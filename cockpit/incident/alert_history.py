@@ -100,6 +100,9 @@ class AlertRecorder:
         for record in stored:
             key = (record.cluster, record.fingerprint)
             if record.resolved_at is None:
-                known[key] = record
+                # the live alert's labels (the same for its fingerprint), not the copy read
+                # back from the store: 2,000 label maps fewer held for the process's life
+                fresh = current.get(key)
+                known[key] = record if fresh is None else replace(record, labels=fresh.labels)
                 self._last_seen[key] = at
         return Observed(new=stored, resolved=gone)
