@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 
+from rich.text import Text
 from textual.binding import Binding
 
 from cockpit.domain import PodHealth
@@ -59,17 +60,31 @@ class _PodEntry:
         "widths",
     )
 
-    def __init__(self, key: str, pod: PodHealth, palette: Palette, one_namespace: bool) -> None:
+    def __init__(
+        self,
+        key: str,
+        pod: PodHealth,
+        palette: Palette,
+        one_namespace: bool,
+        statuses: dict[tuple[str, int], Text] | None = None,
+    ) -> None:
         self.key = key
         self.pod = pod
         self.rank = pod_rank(pod)
         rank = self.rank[0]
-        style = palette.crit_badge if rank == 0 else palette.warn if rank == 1 else palette.plain
         self.search = f"{pod.key} {pod.status} {pod.node} {pod.owner_name}".lower()
         name = clean(pod.name)
         shown = name if one_namespace else f"{clean(pod.namespace)}/{name}"
         self.name = MiddleText(shown, keep=suffix_keep(name))
-        self.status = plain(pod.status, style=style, limit=60)  # a reason is outside text
+        # one cell per (status, rank), shared: 5,000 pods have a handful of statuses
+        statuses = {} if statuses is None else statuses
+        status = statuses.get((pod.status, rank))
+        if status is None:
+            style = (palette.crit_badge, palette.warn, palette.plain)[min(rank, 2)]
+            status = plain(pod.status, style=style, limit=60)  # a reason is outside text
+            if len(statuses) < 1_000:  # a bound: free-text reasons could be many
+                statuses[(pod.status, rank)] = status
+        self.status = status
         self.cells: tuple[Cell, ...] = ()
         self.valid_until = -math.inf  # the age texts are computed on first use
         self._times: tuple[str, str] = ("", "")
@@ -117,6 +132,7 @@ class PodsPanel(Panel):
         # one entry per pod, rebuilt only when the pod object (frozen) or its age text
         # changes: at thousands of pods the rows must cost nothing when nothing changed
         self._entries: dict[str, _PodEntry] = {}
+        self._statuses: dict[tuple[str, int], Text] = {}  # (status, rank) -> its cell
         self._sorted: list[_PodEntry] = []
         self._rows: list[Row] = []
         self._palette: object = None
@@ -141,7 +157,7 @@ class PodsPanel(Panel):
         now_ts = age_now.timestamp()
         palette = self.cockpit.palette
         if palette is not self._palette:  # theme changed: every style is new
-            self._palette, self._entries = palette, {}
+            self._palette, self._entries, self._statuses = palette, {}, {}
         entries = self._entries
         pods = self.cockpit.live.pods
         namespaces = {pod.namespace for pod in pods.values()}
@@ -154,7 +170,7 @@ class PodsPanel(Panel):
         for key, pod in pods.items():
             entry = entries.get(key)
             if entry is None or entry.pod is not pod:
-                entries[key] = _PodEntry(key, pod, palette, one)
+                entries[key] = _PodEntry(key, pod, palette, one, self._statuses)
                 fresh.append(key)
         index = self._index
         same_pods = len(entries) == len(pods) == len(index) and all(k in index for k in fresh)
