@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit
 # the same one-line reasons (and credential-free URLs) as the Alertmanager backend's
 from cockpit.backends.alertmanager import _shown as shown_url
 from cockpit.backends.alertmanager import _transport_detail as transport_detail
+from cockpit.backends.http import tls_context
 from cockpit.config import RunbooksConfig
 from cockpit.domain import AlertGroup, EventKind, TimelineEvent
 from cockpit.text import clean
@@ -276,7 +277,11 @@ class RunbookLibrary:
             async with (
                 asyncio.timeout(seconds),
                 httpx.AsyncClient(
-                    timeout=seconds, follow_redirects=True, max_redirects=3, headers=headers
+                    verify=tls_context(),
+                    timeout=seconds,
+                    follow_redirects=True,
+                    max_redirects=3,
+                    headers=headers,
                 ) as http,
                 http.stream("GET", url) as response,
             ):

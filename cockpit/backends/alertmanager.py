@@ -41,7 +41,7 @@ from cockpit.backends.base import (
     RateLimited,
     Unreachable,
 )
-from cockpit.backends.http import BoundedHTTP, DeadlineExceeded, retry_after
+from cockpit.backends.http import BoundedHTTP, DeadlineExceeded, retry_after, tls_context
 from cockpit.clock import Clock, SystemClock
 from cockpit.config import AlertmanagerCluster, AlertmanagerConfig
 from cockpit.domain import ActionResult, AlertGroup, Escalation, Silence, SourceHealth
@@ -180,6 +180,7 @@ class AlertmanagerApi:
         self.http = BoundedHTTP(
             http
             or httpx.AsyncClient(
+                verify=tls_context(),
                 timeout=httpx.Timeout(self.timeout),
                 headers={"User-Agent": "cockpit", "Accept": "application/json"},
             ),

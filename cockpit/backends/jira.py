@@ -37,7 +37,7 @@ from cockpit.backends.base import (
     RateLimited,
     Unreachable,
 )
-from cockpit.backends.http import BoundedHTTP, loads_json, retry_after
+from cockpit.backends.http import BoundedHTTP, loads_json, retry_after, tls_context
 from cockpit.config import JiraConfig
 from cockpit.domain import Ticket, TicketComment, TicketDraft, TicketState
 
@@ -156,7 +156,7 @@ class JiraTracker:
         self._deadline = timeout * 2  # connect + a slow body, never longer
         self._own_http = http is None
         self._http = BoundedHTTP(
-            http or httpx.AsyncClient(timeout=httpx.Timeout(timeout)),
+            http or httpx.AsyncClient(verify=tls_context(), timeout=httpx.Timeout(timeout)),
             deadline=self._deadline,
             what="Jira",
         )

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from cockpit.backends.base import BackendError, BadResponse, NotFound, RateLimited, Unreachable
-from cockpit.backends.http import BoundedHTTP, retry_after
+from cockpit.backends.http import BoundedHTTP, retry_after, tls_context
 from cockpit.clock import Clock
 from cockpit.config import PagerConfig
 from cockpit.domain import ActionResult, Escalation
@@ -63,7 +63,9 @@ class PagerDutyPager:
         self._url = config.events_url.rstrip("/") + "/v2/enqueue"
         self._own_http = http is None
         self._http = BoundedHTTP(
-            http or httpx.AsyncClient(timeout=TIMEOUT), deadline=TIMEOUT, what="PagerDuty"
+            http or httpx.AsyncClient(verify=tls_context(), timeout=TIMEOUT),
+            deadline=TIMEOUT,
+            what="PagerDuty",
         )
 
     def __repr__(self) -> str:

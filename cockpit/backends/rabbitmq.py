@@ -30,7 +30,7 @@ from cockpit.backends.base import (
     NotFound,
     Unreachable,
 )
-from cockpit.backends.http import BoundedHTTP, DeadlineExceeded, loads_json
+from cockpit.backends.http import BoundedHTTP, DeadlineExceeded, loads_json, tls_context
 from cockpit.backends.rabbitmq_quarantine import (
     QueueFacts,
     StepHook,
@@ -182,6 +182,7 @@ class RabbitMQBroker:
         self._http = BoundedHTTP(
             http
             or httpx.AsyncClient(
+                verify=tls_context(),
                 base_url=self._base,
                 auth=httpx.BasicAuth(config.username, password),
                 timeout=httpx.Timeout(config.timeout.total_seconds()),

@@ -33,7 +33,7 @@ from cockpit.backends.base import (
     StatusPage,
     Unreachable,
 )
-from cockpit.backends.http import BoundedHTTP, retry_after
+from cockpit.backends.http import BoundedHTTP, retry_after, tls_context
 from cockpit.backends.statuspage_static import StaticStatusPage
 from cockpit.clock import Clock
 from cockpit.config import StatusPageConfig
@@ -112,7 +112,9 @@ class StatuspageIO:
         self._interval = min_interval
         self._own_http = http is None
         self._http = BoundedHTTP(
-            http or httpx.AsyncClient(timeout=TIMEOUT), deadline=TIMEOUT, what="Statuspage"
+            http or httpx.AsyncClient(verify=tls_context(), timeout=TIMEOUT),
+            deadline=TIMEOUT,
+            what="Statuspage",
         )
         self._ids: dict[str, str] = {}
         for entry in config.components:
