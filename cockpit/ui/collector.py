@@ -28,6 +28,7 @@ FULL_LATEST = 15.0  # seconds: a full pass then runs even while keys keep coming
 # the automatic full pass needs this many young (gen 1) passes: rare enough that the
 # scheduled one comes first, frequent enough to catch garbage if the app's tick stopped
 AUTOMATIC_FULL = 1_000
+YOUNG_PER_FULL = 10  # Python's own rule: a full pass after this many young (gen 1) ones
 
 
 class IdleCollector:
@@ -55,7 +56,7 @@ class IdleCollector:
         # due as often as Python's own rule would make it (that many young passes since
         # the last full one): a cockpit at rest allocates little and is not walked for
         # nothing every FULL_EVERY (a pass costs ~20-30 ms of CPU at scale)
-        if gc.get_count()[2] < self._threshold[2]:
+        if gc.get_count()[2] < YOUNG_PER_FULL:
             return
         since = now - self._full
         idle = now - self._input >= IDLE_AFTER
