@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,9 +14,10 @@ from cockpit.domain import Incident
 from cockpit.incident.store import SQLiteStore
 
 
-def test_a_read_does_not_wait_for_a_write_in_another_thread(
-    store: SQLiteStore, incident: Incident
-) -> None:
+@contextmanager
+def rename_held_open(store: SQLiteStore, incident: Incident) -> Iterator[None]:
+    """Another thread renames the incident in a transaction it keeps open until the
+    block ends, then commits."""
     opened, release = threading.Event(), threading.Event()
 
     def long_write() -> None:
@@ -27,14 +30,21 @@ def test_a_read_does_not_wait_for_a_write_in_another_thread(
     writer.start()
     try:
         assert opened.wait(5)
+        yield
+    finally:
+        release.set()
+        writer.join(10)
+
+
+def test_a_read_does_not_wait_for_a_write_in_another_thread(
+    store: SQLiteStore, incident: Incident
+) -> None:
+    with rename_held_open(store, incident):
         began = time.monotonic()
         [seen] = store.active_incidents()  # the last commit, at once
         waited = time.monotonic() - began
         assert seen.title == "Checkout errors"
         assert waited < 2, f"the read waited {waited:.1f} s for the writer"
-    finally:
-        release.set()
-        writer.join(10)
     [after] = store.active_incidents()
     assert after.title == "renamed"
 
@@ -72,23 +82,9 @@ def test_an_in_memory_store_answers_the_panel_while_a_write_is_open(incident: In
     memory = SQLiteStore()
     memory.create_incident(incident)
     assert [i.id for i in memory.active_incidents()] == [incident.id]
-    opened, release = threading.Event(), threading.Event()
-
-    def long_write() -> None:
-        with memory.transaction() as db:
-            db.execute("UPDATE incidents SET title=? WHERE id=?", ("renamed", incident.id))
-            opened.set()
-            release.wait(10)
-
-    writer = threading.Thread(target=long_write)
-    writer.start()
-    try:
-        assert opened.wait(5)
+    with rename_held_open(memory, incident):
         began = time.monotonic()
         [seen] = memory.active_incidents()
         assert time.monotonic() - began < 2 and seen.title == "Checkout errors"
-    finally:
-        release.set()
-        writer.join(10)
     assert [i.title for i in memory.active_incidents()] == ["renamed"]
     memory.close()
